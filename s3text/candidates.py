@@ -1,0 +1,160 @@
+"""Flag transformative-activity candidates: emerging topics where a region has related capacity.
+
+A candidate is a (region, topic) pair with everything an analyst needs to judge it: the score
+and each of its components, the related topics the region is already strong in, the evidence
+documents, and partner regions. The score is a weighted sum of four components in [0, 1]
+(weights in config), so ``score == Σ weight·component`` can be checked for every row.
+
+- emergence: the topic's emergence-score rank among all topics (1 = most emerging);
+- specialisation: min(RCA, rca_cap) / rca_cap;
+- density: relatedness density of the region to the topic;
+- mass: min(actors / mass_target, 1), actors = distinct actors of the region in the topic or in
+  the related topics it is specialised in.
+
+Kinds follow Balland et al.: *strengthen* where the region is already specialised in the topic,
+*diversify* where it is not yet but its relatedness density reaches ``min_density``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import pandas as pd
+
+from s3text.config import CandidatesConfig
+from s3text.records import stable_id
+
+RELATED_SHOWN = 5
+
+CANDIDATE_COLUMNS = [
+    "candidate_key", "region", "topic_id", "kind", "score", "emergence", "specialisation", "density",
+    "mass", "rca", "count", "actors", "emergence_score", "related_topics", "partner_regions",
+]
+
+
+def candidate_key(region: str, top_terms: str) -> str:
+    """Key an analyst's decision can hang on: region plus the topic's leading terms, not a run's number."""
+    terms = sorted(t.strip() for t in top_terms.split(",")[:5] if t.strip())
+    return stable_id("candidate", region, *terms)
+
+
+def emergence_rank(scores: pd.Series) -> pd.Series:
+    """Rank of each topic's emergence score, scaled to (0, 1]; ties share the mean rank."""
+    return scores.rank(method="average", pct=True)
+
+
+def flag_candidates(
+    *,
+    emergence: pd.DataFrame,
+    capacity: pd.DataFrame,
+    relatedness: pd.DataFrame,
+    actor_topics: pd.DataFrame,
+    topic_terms: pd.Series,
+    cfg: CandidatesConfig,
+    regions: Collection[str] | None = None,
+) -> pd.DataFrame:
+    """One row per flagged (region, topic).
+
+    ``emergence``: index topic_id, columns ``score``, ``emerging``. ``capacity``: long table with
+    region, topic_id, count, rca, specialised, density. ``relatedness``: topic × topic φ.
+    ``actor_topics``: region, actor_id, topic_id (one row per actor active in a topic there).
+    ``topic_terms``: topic_id → comma-separated top terms. ``regions`` limits the regions flagged.
+    """
+    ranks = emergence_rank(emergence["score"])
+    wide = capacity.set_index(["region", "topic_id"])
+    specialised = capacity.pivot_table(index="region", columns="topic_id", values="specialised", fill_value=0)
+    actors_by = actor_topics.groupby(["region", "topic_id"])["actor_id"].agg(set)
+    rows = []
+    for topic_id in emergence.index[emergence["emerging"].astype(bool)]:
+        phi = relatedness.loc[topic_id] if topic_id in relatedness.index else pd.Series(dtype=float)
+        for region in specialised.index:
+            if regions is not None and region not in regions:
+                continue
+            cell = wide.loc[(region, topic_id)] if (region, topic_id) in wide.index else None
+            rca = float(cell["rca"]) if cell is not None else 0.0
+            count = int(cell["count"]) if cell is not None else 0
+            density = float(cell["density"]) if cell is not None else 0.0
+            is_spec = bool(cell["specialised"]) if cell is not None else False
+            if is_spec:
+                kind = "strengthen"
+            elif density >= cfg.min_density:
+                kind = "diversify"
+            else:
+                continue
+            strong = specialised.loc[region]
+            related = [int(j) for j in phi[phi > 0].sort_values(ascending=False).index
+                       if j != topic_id and strong.get(j, 0) == 1]
+            members: set[str] = set(actors_by.get((region, topic_id), set()))
+            for j in related:
+                members |= actors_by.get((region, j), set())
+            if len(members) < cfg.min_actors:
+                continue
+            components = {
+                "emergence": float(ranks[topic_id]),
+                "specialisation": min(rca, cfg.rca_cap) / cfg.rca_cap,
+                "density": density,
+                "mass": min(len(members) / cfg.mass_target, 1.0),
+            }
+            rows.append({
+                "candidate_key": candidate_key(region, str(topic_terms.get(topic_id, topic_id))),
+                "region": region, "topic_id": int(topic_id), "kind": kind,
+                "score": candidate_score(components, cfg), **components,
+                "rca": rca, "count": count, "actors": len(members),
+                "emergence_score": float(emergence.loc[topic_id, "score"]),
+                "related_topics": related[:RELATED_SHOWN],
+                "partner_regions": partner_regions(capacity, topic_id, exclude=region, n=cfg.partner_regions),
+            })
+    frame = pd.DataFrame(rows, columns=CANDIDATE_COLUMNS)
+    return frame.sort_values(["score", "region", "topic_id"], ascending=[False, True, True], ignore_index=True)
+
+
+def candidate_score(components: dict[str, float], cfg: CandidatesConfig) -> float:
+    return (
+        cfg.weight_emergence * components["emergence"]
+        + cfg.weight_specialisation * components["specialisation"]
+        + cfg.weight_density * components["density"]
+        + cfg.weight_mass * components["mass"]
+    )
+
+
+def partner_regions(capacity: pd.DataFrame, topic_id: int, *, exclude: str, n: int) -> list[str]:
+    """Other regions specialised in the topic, strongest first: partners for cooperation."""
+    cells = capacity[(capacity["topic_id"] == topic_id) & (capacity["region"] != exclude)
+                     & capacity["specialised"].astype(bool)]
+    return cells.sort_values(["rca", "region"], ascending=[False, True])["region"].head(n).tolist()
+
+
+def select_evidence(
+    candidates: pd.DataFrame, doc_index: pd.DataFrame, *, n: int
+) -> dict[str, list[str]]:
+    """Evidence documents per candidate: the region's documents in the topic, most central first,
+    then, for a diversification candidate with too few, its documents in the related topics.
+
+    ``doc_index``: doc_id, region, topic_id, probability, date.
+    """
+    ordered = doc_index.sort_values(["probability", "date", "doc_id"], ascending=[False, False, True])
+    by_cell = {key: grp["doc_id"].tolist() for key, grp in ordered.groupby(["region", "topic_id"])}
+    evidence = {}
+    for row in candidates.itertuples(index=False):
+        chosen = list(dict.fromkeys(by_cell.get((row.region, row.topic_id), [])))[:n]
+        for related in row.related_topics:
+            if len(chosen) >= n:
+                break
+            chosen += [d for d in by_cell.get((row.region, related), []) if d not in chosen][: n - len(chosen)]
+        evidence[row.candidate_key] = chosen
+    return evidence
+
+
+def explain(row: pd.Series, *, region_name: str | None, topic_label: str, related_labels: list[str]) -> str:
+    """A plain-language paragraph built from the components, for the analyst's first read."""
+    where = f"{row['region']} ({region_name})" if region_name else str(row["region"])
+    if row["kind"] == "strengthen":
+        base = (f"{where} is already specialised in the emerging topic '{topic_label}' "
+                f"(RCA {row['rca']:.2f}, {row['count']} documents)")
+    else:
+        base = (f"{where} is not yet specialised in the emerging topic '{topic_label}' "
+                f"(RCA {row['rca']:.2f}) but its relatedness density is {row['density']:.2f}")
+    related = f"; related strengths: {'; '.join(related_labels)}" if related_labels else ""
+    return (f"{base}{related}. {row['actors']} actors in the region are active in it or its related "
+            f"topics. Its emergence score ({row['emergence_score']:.2f}) is at the "
+            f"{100 * row['emergence']:.0f}th percentile of all topics. Candidate score {row['score']:.3f}.")

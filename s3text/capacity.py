@@ -1,0 +1,177 @@
+"""Regional capacity: location quotients, specialisation, relatedness and relatedness density.
+
+Pure functions on labelled pandas frames (rows = regions or entities, columns = topics). They
+follow EconGeo (Balland, R) and ``ecomplexity`` (Harvard Growth Lab, Python); formulas and the
+differences between the two are in ``docs/METHODS.md`` (section "Capacity"). Wherever a formula
+divides by zero (an empty region, topic or co-occurrence row) the result is 0, never NaN or inf.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from s3text.config import CapacityConfig
+
+RelatednessMethod = Literal["association", "cosine", "jaccard", "prob"]
+METHODS: tuple[str, ...] = ("association", "cosine", "jaccard", "prob")
+OUTLIER = -1
+
+
+def _div(num: np.ndarray, den: np.ndarray | float) -> np.ndarray:
+    """num / den, 0 where the quotient is undefined (0/0, x/0): EconGeo turns NaN into 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.asarray(num, dtype=np.float64) / den
+    return np.where(np.isfinite(out), out, 0.0)
+
+
+def _frame(values: np.ndarray, like: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(values, index=like.index.copy(), columns=like.columns.copy())
+
+
+def _square(mat: pd.DataFrame, what: str) -> np.ndarray:
+    if mat.shape[0] != mat.shape[1] or not mat.index.equals(mat.columns):
+        raise ValueError(f"{what} must be square with identical row and column labels")
+    return np.array(mat.to_numpy(dtype=np.float64), dtype=np.float64)  # a copy: callers write into it
+
+
+def region_topic_counts(doc_regions: pd.DataFrame, doc_topics: pd.DataFrame) -> pd.DataFrame:
+    """Distinct documents per region (rows) and topic (columns); outliers (topic -1) excluded.
+
+    A document linked to a region through several actors counts once for that region.
+    """
+    links = doc_regions[["doc_id", "region"]].drop_duplicates()
+    topics = doc_topics.loc[doc_topics["topic_id"] != OUTLIER, ["doc_id", "topic_id"]].drop_duplicates()
+    pairs = links.merge(topics, on="doc_id", how="inner")
+    table = pd.crosstab(pairs["region"], pairs["topic_id"]) if len(pairs) else pd.DataFrame()
+    regions = np.sort(links["region"].unique())
+    ids = np.sort(topics["topic_id"].unique())
+    table = table.reindex(index=regions, columns=ids, fill_value=0).astype(np.int64)
+    table.index.name, table.columns.name = "region", "topic_id"
+    return table
+
+
+def location_quotient(mat: pd.DataFrame) -> pd.DataFrame:
+    """LQ_{r,i} = (x_ri / sum_i x_ri) / (sum_r x_ri / sum_ri x_ri), EconGeo ``location_quotient``.
+
+    Same arithmetic order as EconGeo and ecomplexity's ``calculate_rca`` so a cell exactly at the
+    threshold lands on the same side. All-zero rows or columns give 0.
+    """
+    x = mat.to_numpy(dtype=np.float64)
+    if (x < 0).any():
+        raise ValueError("location_quotient needs non-negative counts")
+    share_region = _div(x, x.sum(axis=1, keepdims=True))
+    share_total = _div(x.sum(axis=0, keepdims=True), x.sum())
+    return _frame(_div(share_region, share_total), mat)
+
+
+def specialisation(mat: pd.DataFrame, lq: pd.DataFrame, *, threshold: float, min_count: int) -> pd.DataFrame:
+    """M_ri = 1 if LQ_ri >= threshold and x_ri >= min_count, else 0 (int).
+
+    ``>=`` keeps EconGeo's binary semantics (an LQ of exactly 1 stays 1) and ecomplexity's M_cp.
+    The count floor guards against the unstable LQ of tiny cells.
+    """
+    if not (mat.index.equals(lq.index) and mat.columns.equals(lq.columns)):
+        raise ValueError("mat and lq must carry the same labels")
+    m = (lq.to_numpy(dtype=np.float64) >= threshold) & (mat.to_numpy(dtype=np.float64) >= min_count)
+    return _frame(m.astype(np.int64), mat)
+
+
+def co_occurrence(incidence: pd.DataFrame) -> pd.DataFrame:
+    """C = B^T B with zero diagonal, B = (incidence > 0) as 0/1 (entity x topic -> topic x topic).
+
+    EconGeo ``co_occurrence(t(B))``: c_ij = number of entities active in both topics i and j.
+    Counts are binarised so an entity with many documents in two topics is one co-occurrence.
+    """
+    b = (incidence.to_numpy(dtype=np.float64) > 0).astype(np.int64)
+    c = b.T @ b
+    np.fill_diagonal(c, 0)
+    return pd.DataFrame(c, index=incidence.columns.copy(), columns=incidence.columns.copy())
+
+
+def relatedness(cooc: pd.DataFrame, method: RelatednessMethod) -> pd.DataFrame:
+    """Normalised co-occurrence, EconGeo ``relatedness(mat, method)`` (van Eck & Waltman 2009).
+
+    With the diagonal of C set to 0, s_i = sum_j c_ij (EconGeo: colSums) and T = sum_ij c_ij:
+
+    - association: (c_ij / T) / ((s_i / T)(s_j / T))
+    - cosine: c_ij / sqrt(s_i s_j)
+    - jaccard: c_ij / (s_i + s_j - c_ij)
+    - prob (Steijn 2017): c_ij / ([(s_i/T)(s_j/(T - s_i)) + (s_j/T)(s_i/(T - s_j))] T / 2)
+
+    Undefined cells (a topic without co-occurrences) are 0; the diagonal is 0.
+    """
+    c = _square(cooc, "cooc")
+    np.fill_diagonal(c, 0.0)
+    s = c.sum(axis=0)
+    si, sj = s[:, np.newaxis], s[np.newaxis, :]
+    t = float(c.sum())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if method == "association":
+            out = _div(c / t, (si / t) * (sj / t))
+        elif method == "cosine":
+            out = _div(c, np.sqrt(si * sj))
+        elif method == "jaccard":
+            out = _div(c, si + sj - c)
+        elif method == "prob":
+            out = _div(c, ((si / t) * (sj / (t - si)) + (sj / t) * (si / (t - sj))) * (t / 2))
+        else:
+            raise ValueError(f"unknown relatedness method {method!r}; expected one of {METHODS}")
+    return _frame(out, cooc)  # diagonal 0 already: c_ii was zeroed above
+
+
+def proximity(m: pd.DataFrame) -> pd.DataFrame:
+    """Hidalgo et al. (2007) discrete proximity, as ecomplexity ``calc_discrete_proximity``.
+
+    phi_ij = min(P(M_i = 1 | M_j = 1), P(M_j = 1 | M_i = 1)) = |i and j| / max(u_i, u_j), with
+    u_i = sum_r M_ri (ubiquity) and M binarised (> 0). Like ecomplexity 0.5.3 the diagonal is
+    kept (phi_ii = 1 where u_i > 0); a topic with u_i = 0 gets 0 everywhere (ecomplexity: NaN).
+    """
+    b = (m.to_numpy(dtype=np.float64) > 0).astype(np.float64)
+    phi = _div(b.T @ b, b.sum(axis=0)[np.newaxis, :])
+    return pd.DataFrame(np.minimum(phi, phi.T), index=m.columns.copy(), columns=m.columns.copy())
+
+
+def relatedness_density(m: pd.DataFrame, phi: pd.DataFrame) -> pd.DataFrame:
+    """omega_rk = sum_j M_rj phi_kj / sum_j phi_kj (ecomplexity ``calc_density``); 0 if the sum is 0.
+
+    In [0, 1] for a 0/1 M and phi >= 0. EconGeo's ``relatedness_density`` is the same quantity
+    times 100, rounded to 2 decimals. ``phi`` is reordered to M's columns and must label the same topics.
+    """
+    p = _square(phi, "phi")
+    if set(phi.columns) != set(m.columns):
+        raise ValueError("phi must label exactly the topics (columns) of M")
+    order = phi.columns.get_indexer(m.columns)
+    p = p[np.ix_(order, order)]
+    x = m.to_numpy(dtype=np.float64)
+    return _frame(_div(x @ p.T, p.sum(axis=1)[np.newaxis, :]), m)
+
+
+def capacity_table(counts: pd.DataFrame, cfg: CapacityConfig, incidence: pd.DataFrame) -> pd.DataFrame:
+    """One row per (region, topic_id): ``count``, ``rca`` (LQ), ``specialised`` (0/1), ``density``.
+
+    Density is :func:`relatedness_density` of the specialisation matrix, with phi =
+    ``relatedness(co_occurrence(incidence), cfg.relatedness)``; ``incidence`` is the entity x topic
+    matrix named by ``cfg.cooccurrence_basis`` (actors or regions), built by the caller.
+    Relatedness is normalised over all topics of ``incidence``; a topic of ``counts`` missing
+    from it relates to nothing (phi row and column 0).
+    """
+    lq = location_quotient(counts)
+    spec = specialisation(counts, lq, threshold=cfg.rca_threshold, min_count=cfg.min_count)
+    phi = relatedness(co_occurrence(incidence), cfg.relatedness)
+    phi = phi.reindex(index=counts.columns, columns=counts.columns, fill_value=0.0)
+    density = relatedness_density(spec, phi)
+    regions = np.repeat(counts.index.to_numpy(), counts.shape[1])
+    topics = np.tile(counts.columns.to_numpy(), counts.shape[0])
+    return pd.DataFrame(
+        {
+            "region": regions,
+            "topic_id": topics,
+            "count": counts.to_numpy().ravel().astype(np.int64),
+            "rca": lq.to_numpy().ravel(),
+            "specialised": spec.to_numpy().ravel(),
+            "density": density.to_numpy().ravel(),
+        }
+    )

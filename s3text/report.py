@@ -1,0 +1,83 @@
+"""The export step: the files of a run (candidates, topics, manifest) and the topic-trend plot."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from s3text.config import PipelineConfig
+from s3text.export import list_cell, write_csv, write_json
+from s3text.store import Store
+
+logger = logging.getLogger(__name__)
+
+CANDIDATE_CSV_COLUMNS = [
+    "candidate_key", "region", "region_name", "topic_id", "topic_label", "kind", "score", "emergence",
+    "specialisation", "density", "mass", "rca", "count", "actors", "emergence_score", "related_topics",
+    "partner_regions", "evidence_ids", "evidence_titles", "explanation",
+]
+
+
+def load_candidates(store: Store, run_id: str) -> list[dict[str, Any]]:
+    rows = store.query("SELECT record FROM candidates WHERE run_id = ? ORDER BY score DESC, candidate_key",
+                       [run_id])
+    return [json.loads(r) for r in rows["record"]]
+
+
+def candidates_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+    flat = []
+    for r in records:
+        flat.append({**{k: r.get(k) for k in CANDIDATE_CSV_COLUMNS},
+                     "related_topics": list_cell(r["related_topic_labels"], " | "),
+                     "partner_regions": list_cell(r["partner_regions"]),
+                     "evidence_ids": list_cell([e["doc_id"] for e in r["evidence"]]),
+                     "evidence_titles": list_cell([e["title"] for e in r["evidence"]], " | ")})
+    return pd.DataFrame(flat, columns=CANDIDATE_CSV_COLUMNS)
+
+
+def topics_frame(store: Store, run_id: str) -> pd.DataFrame:
+    topics = store.query("SELECT topic_id, label, top_terms, size FROM topics WHERE run_id = ? ORDER BY topic_id",
+                         [run_id])
+    periods = store.query("SELECT topic_id, period, count FROM topic_periods WHERE run_id = ? ORDER BY period",
+                          [run_id])
+    scores = store.query("SELECT topic_id, metrics, score, emerging FROM emergence WHERE run_id = ?", [run_id])
+    per_year = {t: {int(p): int(c) for p, c in zip(g["period"], g["count"], strict=True)}
+                for t, g in periods.groupby("topic_id")}
+    metrics = {int(t): json.loads(m) for t, m in zip(scores["topic_id"], scores["metrics"], strict=True)}
+    score_of = dict(zip(scores["topic_id"].astype(int), scores["score"], strict=True))
+    emerging = dict(zip(scores["topic_id"].astype(int), scores["emerging"], strict=True))
+    topics["first_year"] = [min(per_year.get(t, {0: 0})) for t in topics["topic_id"]]
+    topics["last_year"] = [max(per_year.get(t, {0: 0})) for t in topics["topic_id"]]
+    topics["counts_per_year"] = [json.dumps(per_year.get(t, {})) for t in topics["topic_id"]]
+    for key in ("growth", "novelty", "persistence"):
+        topics[key] = [metrics.get(int(t), {}).get(key) for t in topics["topic_id"]]
+    topics["emergence_score"] = [score_of.get(int(t)) for t in topics["topic_id"]]
+    topics["emerging"] = [bool(emerging.get(int(t), False)) for t in topics["topic_id"]]
+    return topics
+
+
+def export(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
+    out = Path(cfg.out_dir)
+    with Store(cfg.store) as store:
+        records = load_candidates(store, run_id)
+        topics = topics_frame(store, run_id)
+        periods = store.query("SELECT topic_id, period, count FROM topic_periods WHERE run_id = ?", [run_id])
+        totals = store.query(
+            "SELECT d.year AS period, count(*) AS n FROM doc_topics t JOIN documents d USING (doc_id) "
+            "WHERE t.run_id = ? GROUP BY d.year", [run_id])
+    write_csv(candidates_frame(records), out / "candidates.csv")
+    write_json(records, out / "candidates.json")
+    write_csv(topics, out / "topics.csv")
+    plot_path = out / "topic_trends.png"
+    try:
+        from s3text.plots import plot_topic_trends
+
+        plot_topic_trends(topics, periods, totals, plot_path)
+    except ImportError:  # matplotlib is an install requirement; a trimmed install still exports data
+        logger.warning("matplotlib missing: %s not drawn", plot_path)
+    return {"candidates_written": len(records), "topics_written": len(topics),
+            "files": [str(out / n) for n in ("candidates.csv", "candidates.json", "topics.csv", "topic_trends.png")]}

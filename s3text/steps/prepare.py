@@ -1,0 +1,176 @@
+"""Preparation steps: read from the store, call the pure stage code, write back. I/O lives here only.
+
+Each step takes the validated config and the run id, opens the store itself (so a task runner
+can run a step in another process) and returns a small dict of counts for the run summary.
+Prefect tasks in ``pipeline/`` wrap these one to one; the library never imports Prefect.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from s3text import emergence as em
+from s3text.config import PipelineConfig
+from s3text.embed import Embedder, embedding_text
+from s3text.ingest import read_source
+from s3text.normalise import STATUS_DUPLICATE, STATUS_OK, Normaliser, mark_duplicates
+from s3text.records import Actor, QuarantineRecord
+from s3text.regions import Gazetteer, NutsTable, RegionResolver
+from s3text.store import Store
+from s3text.topics import TopicModeler
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+
+
+def ingest(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
+    """Load every enabled source; stored documents are never rewritten, bad rows are quarantined."""
+    summary: dict[str, Any] = {"documents_new": 0, "quarantined_new": 0, "sources": {}}
+    with Store(cfg.store) as store:
+        for source in (s for s in cfg.sources if s.enabled):
+            result = read_source(source)
+            new = store.add_documents(result.documents, run_id)
+            quarantined = store.add_quarantine(result.quarantine, run_id)
+            summary["sources"][source.name] = {
+                "read": len(result.documents), "new": new, "quarantined": len(result.quarantine),
+            }
+            summary["documents_new"] += new
+            summary["quarantined_new"] += quarantined
+        summary["documents_total"] = store.count("documents")
+        summary["quarantined_total"] = store.count("quarantine")
+    return summary
+
+
+def regions(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
+    """Give each actor not yet placed a NUTS region (source code, gazetteer, or country)."""
+    with Store(cfg.store) as store:
+        todo = store.query(
+            "SELECT a.* FROM actors a LEFT JOIN actor_regions r USING (actor_id) WHERE r.actor_id IS NULL"
+        )
+        if not todo.empty:
+            todo = todo.astype(object).where(todo.notna(), None)  # pandas NaN is not a missing city
+            resolver = RegionResolver(NutsTable.load(cfg.regions.nuts_table), Gazetteer.load(cfg.regions.gazetteer))
+            actors = [
+                Actor(name=r.name, country=r.country, city=r.city, postcode=r.postcode, nuts_code=r.source_nuts)
+                for r in todo.itertuples(index=False)
+            ]
+            matches = resolver.resolve_many(actors)
+            frame = pd.DataFrame({
+                "actor_id": todo["actor_id"],
+                "nuts_code": [m.nuts_code for m in matches],
+                "nuts_version": [m.nuts_version for m in matches],
+                "level": [m.level for m in matches],
+                "method": [m.method for m in matches],
+                "label": [m.label for m in matches],
+            })
+            store.put_frame("actor_regions", frame)
+        by_method = store.query("SELECT method, count(*) AS n FROM actor_regions GROUP BY method ORDER BY method")
+    counts = dict(zip(by_method["method"], by_method["n"].astype(int), strict=True))
+    return {"actors_placed_new": len(todo), "actors_by_method": counts,
+            "actors_unresolved": counts.get("unresolved", 0)}
+
+
+def normalise(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
+    """Detect language and lemmatise new documents; mark exact duplicates across all documents."""
+    n = cfg.normalise
+    with Store(cfg.store) as store:
+        todo = store.query(
+            "SELECT d.doc_id, d.content_hash, d.title, d.text, d.source, d.provenance_file, d.provenance_row "
+            "FROM documents d LEFT JOIN normalised n USING (doc_id) WHERE n.doc_id IS NULL ORDER BY d.doc_id"
+        )
+        if not todo.empty:
+            normaliser = Normaliser(supported_languages=n.supported_languages, detect_languages=n.detect_languages,
+                                    min_tokens=n.min_tokens, max_chars=n.max_chars)
+            results = normaliser.transform([f"{t}\n{x}" for t, x in zip(todo["title"], todo["text"], strict=True)])
+            frame = pd.DataFrame({
+                "doc_id": todo["doc_id"], "content_hash": todo["content_hash"],
+                "language": [r.language for r in results], "lemmas": [r.lemmas for r in results],
+                "n_tokens": [r.n_tokens for r in results], "truncated": [r.truncated for r in results],
+                "status": [r.status for r in results], "duplicate_of": None,
+            })
+            store.put_frame("normalised", frame)
+            rejected = [
+                QuarantineRecord(row.source, row.provenance_file, int(row.provenance_row), "text", res.status,
+                                 f"doc_id={row.doc_id} language={res.language} tokens={res.n_tokens}")
+                for row, res in zip(todo.itertuples(index=False), results, strict=True)
+                if res.status != STATUS_OK
+            ]
+            store.add_quarantine(rejected, run_id)
+        _mark_duplicates(store)
+        stats = store.query("SELECT status, count(*) AS n FROM normalised GROUP BY status")
+        languages = store.query("SELECT language, count(*) AS n FROM normalised GROUP BY language ORDER BY n DESC")
+    return {"normalised_new": len(todo),
+            "by_status": dict(zip(stats["status"], stats["n"].astype(int), strict=True)),
+            "languages": dict(zip(languages["language"].fillna("unknown"), languages["n"].astype(int), strict=True))}
+
+
+def _mark_duplicates(store: Store) -> None:
+    docs = store.query(
+        "SELECT d.doc_id, d.content_hash, d.date FROM documents d JOIN normalised n USING (doc_id) "
+        f"WHERE n.status IN ('{STATUS_OK}', '{STATUS_DUPLICATE}')"
+    )
+    if docs.empty:
+        return
+    frame = pd.DataFrame({"doc_id": docs["doc_id"], "duplicate_of": mark_duplicates(docs)})
+    frame["status"] = np.where(frame["duplicate_of"].notna(), STATUS_DUPLICATE, STATUS_OK)
+    store.put_frame("normalised", frame, key_conflict="doc_id")
+
+
+def _usable_documents(store: Store) -> pd.DataFrame:
+    return store.query(
+        "SELECT d.doc_id, d.title, d.text, d.content_hash, d.year, d.date, d.source, d.source_kind, n.lemmas "
+        f"FROM documents d JOIN normalised n USING (doc_id) WHERE n.status = '{STATUS_OK}' ORDER BY d.doc_id"
+    )
+
+
+def embed(cfg: PipelineConfig, run_id: str, progress: Progress | None = None) -> dict[str, Any]:
+    """Embed usable documents whose (model, content hash) is not cached yet."""
+    embedder = Embedder(model=cfg.embed.model, batch_size=cfg.embed.batch_size, device=cfg.embed.device,
+                        normalize=cfg.embed.normalize)
+    with Store(cfg.store) as store:
+        docs = _usable_documents(store).drop_duplicates("content_hash")
+        missing = set(store.missing_embeddings(embedder.model_id, docs["content_hash"].tolist()))
+        todo = docs[docs["content_hash"].isin(missing)]
+        # Commit batch by batch: a killed run keeps what it finished and resumes from there.
+        chunk = cfg.embed.batch_size * 8
+        for start in range(0, len(todo), chunk):
+            part = todo.iloc[start : start + chunk]
+            texts = [embedding_text(t, x) for t, x in zip(part["title"], part["text"], strict=True)]
+
+            def report(done: int, _total: int, offset: int = start) -> None:
+                if progress is not None:
+                    progress(offset + done, len(todo))
+
+            store.put_embeddings(embedder.model_id, part["content_hash"].tolist(), embedder.encode(texts, report))
+        total = store.count("embeddings")
+    return {"model": embedder.model_id, "embeddings_new": len(todo), "embeddings_total": total}
+
+
+def topics(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
+    """Fit topics on the cached embeddings of all usable documents; store topics and yearly counts."""
+    t = cfg.topics
+    embedder = Embedder(model=cfg.embed.model)
+    with Store(cfg.store) as store:
+        docs = _usable_documents(store)
+        vectors = store.get_embeddings(embedder.model_id, docs["content_hash"].tolist())
+        modeler = TopicModeler(seed=t.seed, min_topic_size=t.min_topic_size, min_samples=t.min_samples,
+                               cluster_selection=t.cluster_selection,
+                               umap_neighbors=t.umap_neighbors, umap_components=t.umap_components,
+                               top_terms=t.top_terms, min_df=t.min_df, ngram_max=t.ngram_max)
+        modeler.fit(docs["lemmas"].tolist(), vectors)
+        doc_topics = pd.DataFrame({"doc_id": docs["doc_id"], "topic_id": modeler.topics_,
+                                   "probability": modeler.probabilities_})
+        store.replace_run_table("doc_topics", run_id, doc_topics)
+        store.replace_run_table("topics", run_id, modeler.topic_info_)
+        counts = em.year_counts(pd.DataFrame({"topic_id": modeler.topics_, "year": docs["year"]}))
+        periods = counts.stack().rename("count").reset_index()
+        periods.columns = ["topic_id", "period", "count"]
+        store.replace_run_table("topic_periods", run_id, periods[periods["count"] > 0])
+    return {"documents_modelled": len(docs), "topics": len(modeler.topic_info_),
+            "outlier_share": round(modeler.outlier_share_, 4)}

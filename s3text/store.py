@@ -1,0 +1,308 @@
+"""The DuckDB store: the one module that knows SQL.
+
+Every stage reads and writes through :class:`Store`. Writes of one batch happen in one
+transaction, and upserts are keyed so that loading the same input twice changes nothing.
+The schema carries a version; :data:`MIGRATIONS` brings an older file forward.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from s3text.errors import StoreError
+from s3text.records import Document, QuarantineRecord
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+_SCHEMA_V1 = """
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id VARCHAR PRIMARY KEY, source VARCHAR NOT NULL, source_kind VARCHAR NOT NULL,
+    native_id VARCHAR NOT NULL, title VARCHAR NOT NULL, text VARCHAR NOT NULL, date DATE NOT NULL,
+    year INTEGER NOT NULL, content_hash VARCHAR NOT NULL, url VARCHAR, extra JSON,
+    provenance_file VARCHAR NOT NULL, provenance_row INTEGER NOT NULL, first_run VARCHAR,
+    UNIQUE (source, native_id));
+CREATE TABLE IF NOT EXISTS actors (
+    actor_id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, country VARCHAR, city VARCHAR,
+    postcode VARCHAR, source_nuts VARCHAR, kind VARCHAR);
+CREATE TABLE IF NOT EXISTS document_actors (
+    doc_id VARCHAR NOT NULL, actor_id VARCHAR NOT NULL, role VARCHAR NOT NULL,
+    PRIMARY KEY (doc_id, actor_id, role));
+CREATE TABLE IF NOT EXISTS actor_regions (
+    actor_id VARCHAR PRIMARY KEY, nuts_code VARCHAR, nuts_version VARCHAR, level INTEGER,
+    method VARCHAR NOT NULL, label VARCHAR);
+CREATE TABLE IF NOT EXISTS normalised (
+    doc_id VARCHAR PRIMARY KEY, content_hash VARCHAR NOT NULL, language VARCHAR,
+    lemmas VARCHAR NOT NULL, n_tokens INTEGER NOT NULL, truncated BOOLEAN NOT NULL,
+    status VARCHAR NOT NULL, duplicate_of VARCHAR);
+CREATE TABLE IF NOT EXISTS embeddings (
+    model VARCHAR NOT NULL, content_hash VARCHAR NOT NULL, vector FLOAT[] NOT NULL,
+    PRIMARY KEY (model, content_hash));
+CREATE TABLE IF NOT EXISTS runs (
+    run_id VARCHAR PRIMARY KEY, started TIMESTAMP NOT NULL, finished TIMESTAMP,
+    status VARCHAR NOT NULL, config_hash VARCHAR NOT NULL, manifest JSON);
+CREATE TABLE IF NOT EXISTS quarantine (
+    source VARCHAR NOT NULL, file VARCHAR NOT NULL, row INTEGER NOT NULL, field VARCHAR NOT NULL,
+    reason VARCHAR NOT NULL, raw VARCHAR, first_run VARCHAR,
+    PRIMARY KEY (source, file, row, field, reason));
+CREATE TABLE IF NOT EXISTS topics (
+    run_id VARCHAR NOT NULL, topic_id INTEGER NOT NULL, label VARCHAR NOT NULL,
+    top_terms VARCHAR NOT NULL, size INTEGER NOT NULL, PRIMARY KEY (run_id, topic_id));
+CREATE TABLE IF NOT EXISTS doc_topics (
+    run_id VARCHAR NOT NULL, doc_id VARCHAR NOT NULL, topic_id INTEGER NOT NULL,
+    probability DOUBLE, PRIMARY KEY (run_id, doc_id));
+CREATE TABLE IF NOT EXISTS topic_periods (
+    run_id VARCHAR NOT NULL, topic_id INTEGER NOT NULL, period INTEGER NOT NULL,
+    count INTEGER NOT NULL, PRIMARY KEY (run_id, topic_id, period));
+CREATE TABLE IF NOT EXISTS emergence (
+    run_id VARCHAR NOT NULL, topic_id INTEGER NOT NULL, metrics JSON NOT NULL,
+    score DOUBLE NOT NULL, emerging BOOLEAN NOT NULL, PRIMARY KEY (run_id, topic_id));
+CREATE TABLE IF NOT EXISTS region_topics (
+    run_id VARCHAR NOT NULL, region VARCHAR NOT NULL, topic_id INTEGER NOT NULL,
+    count INTEGER NOT NULL, actors INTEGER NOT NULL, rca DOUBLE NOT NULL,
+    specialised BOOLEAN NOT NULL, density DOUBLE NOT NULL, PRIMARY KEY (run_id, region, topic_id));
+CREATE TABLE IF NOT EXISTS topic_relatedness (
+    run_id VARCHAR NOT NULL, topic_a INTEGER NOT NULL, topic_b INTEGER NOT NULL, value DOUBLE NOT NULL,
+    PRIMARY KEY (run_id, topic_a, topic_b));
+CREATE TABLE IF NOT EXISTS candidates (
+    run_id VARCHAR NOT NULL, candidate_key VARCHAR NOT NULL, region VARCHAR NOT NULL,
+    topic_id INTEGER NOT NULL, kind VARCHAR NOT NULL, score DOUBLE NOT NULL, record JSON NOT NULL,
+    PRIMARY KEY (run_id, candidate_key));
+"""
+
+# version -> SQL that upgrades a store from version-1 to version. Version 1 is the base schema.
+MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1}
+
+# Tables whose rows belong to one run; `replace_run_table` rewrites them wholesale.
+RUN_TABLES = (
+    "topics", "doc_topics", "topic_periods", "emergence", "region_topics", "topic_relatedness", "candidates",
+)
+
+
+class Store:
+    """A DuckDB file holding documents, caches and run results.
+
+    Use as a context manager; ``read_only=True`` lets a reader (an export, the review page) open a
+    file another process is not writing.
+    """
+
+    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.Error as exc:
+            raise StoreError(f"{self.path}: cannot open store: {exc}") from exc
+        if not read_only:
+            self._migrate()
+        elif self.schema_version() != SCHEMA_VERSION:
+            raise StoreError(f"{self.path}: schema version {self.schema_version()}, expected {SCHEMA_VERSION}")
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: tuple[type[BaseException], BaseException, TracebackType] | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.con.close()
+
+    # -- schema -----------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        exists = self._scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'")
+        if not exists:
+            return 0
+        version = self._scalar("SELECT max(version) FROM schema_version")
+        return int(version) if version is not None else 0
+
+    def _migrate(self) -> None:
+        current = self.schema_version()
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: schema version {current} is newer than this s3text ({SCHEMA_VERSION})"
+            )
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            with self.transaction():
+                self.con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+                self.con.execute(MIGRATIONS[version])
+                self.con.execute("INSERT INTO schema_version VALUES (?)", [version])
+            logger.info("store %s migrated to schema %d", self.path, version)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    # -- generic reads ----------------------------------------------------------------------
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        return self.con.execute(sql, params or []).df()
+
+    def count(self, table: str) -> int:
+        return int(self._scalar(f"SELECT count(*) FROM {table}") or 0)
+
+    def _scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        # fetchall, not fetchone: DuckDB refuses new work while a result is only partly fetched.
+        rows = self.con.execute(sql, params or []).fetchall()
+        return rows[0][0] if rows else None
+
+    # -- documents ----------------------------------------------------------------------------
+    def add_documents(self, docs: Iterable[Document], run_id: str) -> int:
+        """Insert documents not yet stored; returns how many were new.
+
+        A document whose (source, native_id) is stored keeps its row: re-ingesting never rewrites
+        history. Changed text under the same id is reported by the caller through content hashes.
+        """
+        docs = list(docs)
+        if not docs:
+            return 0
+        frame = pd.DataFrame(
+            {
+                "doc_id": [d.doc_id for d in docs],
+                "source": [d.source for d in docs],
+                "source_kind": [d.source_kind for d in docs],
+                "native_id": [d.native_id for d in docs],
+                "title": [d.title for d in docs],
+                "text": [d.text for d in docs],
+                "date": [d.date for d in docs],
+                "year": [d.date.year for d in docs],
+                "content_hash": [d.content_hash for d in docs],
+                "url": [d.url for d in docs],
+                "extra": [json.dumps(d.extra, sort_keys=True) for d in docs],
+                "provenance_file": [d.provenance_file for d in docs],
+                "provenance_row": [d.provenance_row for d in docs],
+                "first_run": run_id,
+            }
+        )
+        actors = {a.actor_id: a for d in docs for a in d.actors}
+        actor_frame = pd.DataFrame(
+            [(k, a.name, a.country, a.city, a.postcode, a.nuts_code, a.kind) for k, a in actors.items()],
+            columns=["actor_id", "name", "country", "city", "postcode", "source_nuts", "kind"],
+        )
+        links = pd.DataFrame(
+            sorted({(d.doc_id, a.actor_id, a.role) for d in docs for a in d.actors}),
+            columns=["doc_id", "actor_id", "role"],
+        )
+        with self.transaction():
+            before = self.count("documents")
+            self.con.register("new_docs", frame)
+            self.con.execute("INSERT INTO documents SELECT * FROM new_docs ON CONFLICT DO NOTHING")
+            self.con.unregister("new_docs")
+            if len(actor_frame):
+                self.con.register("new_actors", actor_frame)
+                self.con.execute("INSERT INTO actors SELECT * FROM new_actors ON CONFLICT DO NOTHING")
+                self.con.unregister("new_actors")
+            if len(links):
+                self.con.register("new_links", links)
+                self.con.execute("INSERT INTO document_actors SELECT * FROM new_links ON CONFLICT DO NOTHING")
+                self.con.unregister("new_links")
+            return self.count("documents") - before
+
+    def add_quarantine(self, records: Iterable[QuarantineRecord], run_id: str) -> int:
+        frame = pd.DataFrame(
+            [(q.source, q.file, q.row, q.field, q.reason, q.raw, run_id) for q in records],
+            columns=["source", "file", "row", "field", "reason", "raw", "first_run"],
+        )
+        if frame.empty:
+            return 0
+        frame = frame.drop_duplicates(subset=["source", "file", "row", "field", "reason"])
+        with self.transaction():
+            before = self.count("quarantine")
+            self.con.register("new_q", frame)
+            self.con.execute("INSERT INTO quarantine SELECT * FROM new_q ON CONFLICT DO NOTHING")
+            self.con.unregister("new_q")
+            return self.count("quarantine") - before
+
+    def put_frame(self, table: str, frame: pd.DataFrame, *, key_conflict: str = "NOTHING") -> None:
+        """Insert a frame whose columns match ``table``; conflicting keys are left alone or replaced."""
+        if frame.empty:
+            return
+        action = "DO NOTHING" if key_conflict == "NOTHING" else "DO UPDATE SET " + ", ".join(
+            f"{c} = excluded.{c}" for c in frame.columns if c not in key_conflict.split(",")
+        )
+        cols = ", ".join(frame.columns)
+        with self.transaction():
+            self.con.register("incoming", frame)
+            self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM incoming ON CONFLICT {action}")
+            self.con.unregister("incoming")
+
+    # -- embeddings ---------------------------------------------------------------------------
+    def missing_embeddings(self, model: str, hashes: Sequence[str]) -> list[str]:
+        wanted = pd.DataFrame({"content_hash": list(dict.fromkeys(hashes))})
+        self.con.register("wanted", wanted)
+        try:
+            rows = self.con.execute(
+                "SELECT w.content_hash FROM wanted w LEFT JOIN embeddings e "
+                "ON e.model = ? AND e.content_hash = w.content_hash WHERE e.content_hash IS NULL",
+                [model],
+            ).fetchall()
+        finally:
+            self.con.unregister("wanted")
+        return [r[0] for r in rows]
+
+    def put_embeddings(self, model: str, hashes: Sequence[str], vectors: np.ndarray) -> None:
+        frame = pd.DataFrame({"model": model, "content_hash": list(hashes), "vector": list(vectors.astype("float32"))})
+        self.put_frame("embeddings", frame)
+
+    def get_embeddings(self, model: str, hashes: Sequence[str]) -> np.ndarray:
+        """Vectors in the order of ``hashes``; every hash must be cached."""
+        wanted = pd.DataFrame({"content_hash": list(hashes), "pos": range(len(hashes))})
+        self.con.register("wanted", wanted)
+        try:
+            got = self.con.execute(
+                "SELECT w.pos, e.vector FROM wanted w JOIN embeddings e "
+                "ON e.model = ? AND e.content_hash = w.content_hash ORDER BY w.pos",
+                [model],
+            ).fetchall()
+        finally:
+            self.con.unregister("wanted")
+        if len(got) != len(hashes):
+            raise StoreError(f"{len(hashes) - len(got)} embeddings missing for model {model}")
+        return np.asarray([v for _, v in got], dtype=np.float32)
+
+    # -- runs ---------------------------------------------------------------------------------
+    def replace_run_table(self, table: str, run_id: str, frame: pd.DataFrame) -> None:
+        """Rewrite one run's rows of a result table in one transaction (a retried stage stays clean)."""
+        if table not in RUN_TABLES:
+            raise StoreError(f"{table} is not a per-run table")
+        with self.transaction():
+            self.con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
+            if not frame.empty:
+                frame = frame.assign(run_id=run_id)
+                cols = ", ".join(frame.columns)
+                self.con.register("incoming", frame)
+                self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM incoming")
+                self.con.unregister("incoming")
+
+    def start_run(self, run_id: str, config_hash: str, started: Any) -> None:
+        with self.transaction():
+            self.con.execute(
+                "INSERT INTO runs VALUES (?, ?, NULL, 'running', ?, NULL)", [run_id, started, config_hash]
+            )
+
+    def finish_run(self, run_id: str, status: str, finished: Any, manifest: dict[str, Any]) -> None:
+        with self.transaction():
+            self.con.execute(
+                "UPDATE runs SET status = ?, finished = ?, manifest = ? WHERE run_id = ?",
+                [status, finished, json.dumps(manifest, default=str), run_id],
+            )
+
+    def latest_run(self, status: str = "completed") -> str | None:
+        run_id = self._scalar("SELECT run_id FROM runs WHERE status = ? ORDER BY started DESC LIMIT 1", [status])
+        return str(run_id) if run_id is not None else None
