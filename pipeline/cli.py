@@ -42,11 +42,17 @@ def run(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Run the refresh flow: ingest → … → candidates, then write the exports."""
-    from pipeline.flows import ROOT
-
-    _prefect_env(ROOT, verbose)
-    from pipeline.flows import refresh
+    # Settings must be in the environment before the first prefect import reads them.
+    _prefect_env(Path(__file__).resolve().parent.parent, verbose)
+    from s3text.config import load_config
     from s3text.errors import ConfigError, InputError, StoreError
+
+    try:  # validate before starting Prefect, so a typo fails in a second with exit 78
+        load_config(config, list(overrides or []))
+    except ConfigError as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(EXIT_CONFIG) from exc
+    from pipeline.flows import refresh
 
     try:
         manifest = refresh(config_path=str(config.resolve()), overrides=list(overrides or []))

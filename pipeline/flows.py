@@ -6,6 +6,8 @@ store itself, so a task runner (Dask, Ray) may run steps elsewhere without shipp
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +18,12 @@ from prefect.cache_policies import NONE
 from s3text import steps
 from s3text.config import PipelineConfig, load_config
 from s3text.errors import StoreError
+from s3text.export import write_json
 from s3text.report import export
 from s3text.runinfo import git_sha, new_run_id, package_versions, utc_now
 from s3text.store import Store
-from s3text.export import write_json
 
 ROOT = Path(__file__).resolve().parent.parent
-STAGES = ("ingest", "regions", "normalise", "embed", "topics", "emergence", "capacity", "candidates")
 
 
 def _embed_with_progress(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
@@ -34,12 +35,14 @@ def _embed_with_progress(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
         return steps.embed(cfg, run_id, progress=lambda done, total: bar.update(job, completed=done, total=total))
 
 
-# The store is the result: Prefect must not cache or persist task outputs across runs.
-STAGE_TASKS = {
-    name: task(_embed_with_progress if name == "embed" else getattr(steps, name), name=name, cache_policy=NONE)
-    for name in STAGES
+StageFn = Callable[[PipelineConfig, str], dict[str, Any]]
+STAGE_FUNCTIONS: dict[str, StageFn] = {
+    "ingest": steps.ingest, "regions": steps.regions, "normalise": steps.normalise, "embed": _embed_with_progress,
+    "topics": steps.topics, "emergence": steps.emergence, "capacity": steps.capacity,
+    "candidates": steps.candidates, "export": export,
 }
-export_task = task(export, name="export", cache_policy=NONE)
+# The store holds the results: Prefect must not cache or persist task outputs across runs.
+STAGE_TASKS = {name: task(name=name, cache_policy=NONE)(fn) for name, fn in STAGE_FUNCTIONS.items()}
 
 
 @flow(name="refresh", log_prints=True)
@@ -47,8 +50,10 @@ def refresh(config_path: str = "configs/default.yaml", overrides: list[str] | No
             lock_timeout: float = 10.0) -> dict[str, Any]:
     """Ingest, normalise, embed, model topics, score and flag candidates; write the exports."""
     path = Path(config_path)
-    cfg = load_config(path if path.is_absolute() else ROOT / path, overrides or []).resolve_paths(ROOT)
-    config_hash = cfg.config_hash()
+    as_written = load_config(path if path.is_absolute() else ROOT / path, overrides or [])
+    # Hash the config as written: resolved absolute paths would differ between checkouts.
+    config_hash = as_written.config_hash()
+    cfg = as_written.resolve_paths(ROOT)
     run_id = new_run_id(config_hash)
     cfg.store.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(cfg.store) + ".lock")
@@ -61,9 +66,10 @@ def refresh(config_path: str = "configs/default.yaml", overrides: list[str] | No
     try:
         with Store(cfg.store) as store:
             store.start_run(run_id, config_hash, started)
-        for name in STAGES:
-            summary[name] = STAGE_TASKS[name](cfg, run_id)
-        summary["export"] = export_task(cfg, run_id)
+        for name, stage in STAGE_TASKS.items():
+            began = time.perf_counter()
+            summary[name] = stage(cfg, run_id)
+            summary[name]["seconds"] = round(time.perf_counter() - began, 2)
         status = "completed"
     except BaseException:
         status = "failed"

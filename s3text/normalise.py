@@ -125,15 +125,15 @@ class Normaliser:
         lemmas: list[list[str] | None] = [None] * len(texts)
         for lang in sorted({lang for lang in languages if lang in self.supported_languages}):
             idx = [i for i, found in enumerate(languages) if found == lang]
-            for i, toks in zip(idx, self._lemmatiser(lang)([clipped[i] for i in idx]), strict=True):
-                lemmas[i] = toks
+            for i, found_lemmas in zip(idx, self._lemmatiser(lang)([clipped[i] for i in idx]), strict=True):
+                lemmas[i] = found_lemmas
         results = []
-        for lang, toks, cut in zip(languages, lemmas, truncated, strict=True):
+        for found, toks, cut in zip(languages, lemmas, truncated, strict=True):
             if toks is None:
-                results.append(NormalisedText(lang, "", 0, cut, STATUS_UNSUPPORTED))
+                results.append(NormalisedText(found, "", 0, cut, STATUS_UNSUPPORTED))
             else:
                 status = STATUS_OK if len(toks) >= self.min_tokens else STATUS_TOO_SHORT
-                results.append(NormalisedText(lang, " ".join(toks), len(toks), cut, status))
+                results.append(NormalisedText(found, " ".join(toks), len(toks), cut, status))
         return results
 
 

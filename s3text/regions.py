@@ -48,11 +48,12 @@ _GREEK_CASES = {"ou": ("os", "o", ""), "is": ("i",), "as": ("a",), "on": ("a",)}
 # Connecting words that spellings drop or change ("Reggio nell'Emilia" ~ "Reggio Emilia").
 _LINKS = _words("a al all alla am an b bei d de del della dell der des di du e en et i im in l la le les "
                 "nell nella ob on sul sur sous upon y")
-# Qualifiers whose removal gives the everyday name, a weaker key: German "Garching b.München",
-# "Frankfurt am Main"; UK "City of Edinburgh", "Aberdeen City"; PT unions "Oeiras e São Julião".
+# Qualifiers whose removal gives the name people write: German "Garching b.München", "Frankfurt
+# am Main"; UK "City of Edinburgh", "Aberdeen City"; Portuguese parish unions "Oeiras e São Julião".
 _QUALIFIER = re.compile(r"\s+(?:(?:b|a|i|a\.d|v\.d\.H)\.\s*|(?:bei|am|an der|im|in|ob der|e)\s+)\S.*$"
                         # The City of London is one square mile, not London.
                         r"|^City of\s+(?!London)|\s+City$")
+# Most names need none of the variants above; this cheap test lets them skip the work.
 _COMPLEX = re.compile(r"[/,(]|\.|\s-\s|\s(?:bei|am|an|im|in|ob|e)\s|^City of\s|\sCity$")
 _PARENS = re.compile(r"\s*\([^)]*\)")
 _SPLIT = re.compile(r"\s*(?:/|,|\s-\s|\(|\))\s*")
@@ -60,7 +61,7 @@ _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _COMBINING = re.compile(r"[\u0300-\u036f]")
 _HAS_UMLAUT = re.compile(r"[äöüøåÄÖÜØÅ]")
 
-# Transliteration applied before accents are stripped (so й and å keep their identity).
+# Applied before accents are stripped: й must not decay to и, and ß ø æ œ ł do not decompose.
 _PRE = str.maketrans({"ß": "ss", "ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th",
                       "ı": "i", "й": "y", "ё": "yo"})
 _UMLAUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ø": "oe", "å": "aa"})
@@ -136,6 +137,7 @@ def _keys(text: str) -> Iterator[tuple[str, str]]:
 
 
 def _put(table: dict[str, _Entry], key: str, entry: _Entry) -> None:
+    # Homonyms: the most populous municipality keeps the key.
     if key not in table or entry[0] > table[key][0]:
         table[key] = entry
 

@@ -42,7 +42,7 @@ def test_candidate_weights_must_sum_to_one(root: Path) -> None:
 
 
 def test_malformed_override_is_rejected(root: Path) -> None:
-    with pytest.raises(ConfigError, match="key.sub=value"):
+    with pytest.raises(ConfigError, match=r"key\.sub=value"):
         load_config(root / "configs/default.yaml", ["topics.seed"])
 
 

@@ -199,7 +199,8 @@ def test_uk_codes_are_nuts_2016(resolver: RegionResolver) -> None:
     country = resolver.resolve(Actor(name="x", country="GB", city="Xyzzy"))
     assert (country.nuts_code, country.level, country.nuts_version) == ("UK", 0, "2016")
     source = resolver.resolve(Actor(name="x", country="UK", city="Edinburgh", nuts_code="UKI3"))
-    assert (source.nuts_code, source.level, source.method, source.nuts_version) == ("UKI3", 2, "source", "2016")
+    assert (source.nuts_code, source.level, source.method) == ("UKI3", 2, "source")
+    assert source.nuts_version == "2016"
     bogus = resolver.resolve(Actor(name="x", country="UK", city="Edinburgh", nuts_code="UKQ99"))
     assert (bogus.nuts_code, bogus.method) == ("UKM75", "gazetteer")
 
@@ -260,7 +261,7 @@ def test_coverage_on_fp7_participants(resolver: RegionResolver) -> None:
     assert len(actors) == 4061
     levels = Counter(m.level for m in resolver.resolve_many(actors))
     share = {level: n / len(actors) for level, n in levels.items()}
-    # Measured: 86.3 % NUTS-3, 7.3 % country only, 6.5 % unresolved (countries outside NUTS:
+    # Measured: 86.4 % NUTS-3, 7.1 % country only, 6.5 % unresolved (countries outside NUTS:
     # IL, US, CN, RU, ...). Floors sit a little below so a regression fails.
     assert share[3] >= 0.85
     assert share.get(None, 0) <= 0.07

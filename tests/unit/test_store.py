@@ -11,7 +11,8 @@ from s3text.records import Actor, Document, QuarantineRecord
 from s3text.store import SCHEMA_VERSION, Store
 
 
-def _doc(native_id: str, text: str = "Solar cooperatives in Alpine valleys", actors: tuple[Actor, ...] = ()) -> Document:
+def _doc(native_id: str, text: str = "Solar cooperatives in Alpine valleys",
+         actors: tuple[Actor, ...] = ()) -> Document:
     return Document(source="test", source_kind="project", native_id=native_id, title=f"T {native_id}", text=text,
                     date=date(2019, 5, 1), provenance_file="f.csv", provenance_row=int(native_id) + 1, actors=actors)
 
