@@ -42,6 +42,9 @@ CREATE TABLE IF NOT EXISTS document_actors (
 CREATE TABLE IF NOT EXISTS actor_regions (
     actor_id VARCHAR PRIMARY KEY, nuts_code VARCHAR, nuts_version VARCHAR, level INTEGER,
     method VARCHAR NOT NULL, label VARCHAR);
+CREATE VIEW IF NOT EXISTS document_regions AS
+    SELECT DISTINCT l.doc_id, r.nuts_code, r.nuts_version, r.level, r.method
+    FROM document_actors l JOIN actor_regions r USING (actor_id) WHERE r.nuts_code IS NOT NULL;
 CREATE TABLE IF NOT EXISTS normalised (
     doc_id VARCHAR PRIMARY KEY, content_hash VARCHAR NOT NULL, language VARCHAR,
     lemmas VARCHAR NOT NULL, n_tokens INTEGER NOT NULL, truncated BOOLEAN NOT NULL,

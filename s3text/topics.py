@@ -9,7 +9,8 @@ over the lemmas, so they read as base forms in every language.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import re
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,7 @@ class TopicModeler:
         top_terms: int = 10,
         min_df: int = 2,
         ngram_max: int = 2,
+        stop_words: Collection[str] | None = None,
     ) -> None:
         self.seed = seed
         self.min_topic_size = min_topic_size
@@ -45,6 +47,7 @@ class TopicModeler:
         self.top_terms = top_terms
         self.min_df = min_df
         self.ngram_max = ngram_max
+        self.stop_words = stop_words
 
     def _check(self, docs: Sequence[str], embeddings: np.ndarray) -> None:
         if len(docs) != len(embeddings):
@@ -73,7 +76,10 @@ class TopicModeler:
             cluster_selection_method=self.cluster_selection, prediction_data=True,
         )
         # min_df counts documents; on a tiny corpus it could remove every term, so cap it.
-        vectorizer = CountVectorizer(ngram_range=(1, self.ngram_max), min_df=min(self.min_df, max(1, n_docs // 10)))
+        vectorizer = CountVectorizer(
+            ngram_range=(1, self.ngram_max), min_df=min(self.min_df, max(1, n_docs // 10)),
+            stop_words=_tokenised_stop_words(self.stop_words) if self.stop_words else None,
+        )
         return BERTopic(
             umap_model=umap_model, hdbscan_model=hdbscan_model, vectorizer_model=vectorizer,
             top_n_words=self.top_terms, calculate_probabilities=False, verbose=False,
@@ -105,3 +111,11 @@ class TopicModeler:
                          "size": int(sizes.get(topic_id, 0))})
         return pd.DataFrame(rows, columns=["topic_id", "label", "top_terms", "size"])
 
+
+def _tokenised_stop_words(words: Collection[str]) -> list[str]:
+    """Stop words plus the pieces the vectorizer's tokenizer cuts them into ("quelqu'un" → "quelqu"),
+    so the list agrees with the tokens it filters."""
+    out = {w.casefold() for w in words}
+    for word in list(out):
+        out.update(re.findall(r"(?u)\b\w\w+\b", word))
+    return sorted(out)

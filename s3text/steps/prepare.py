@@ -18,7 +18,7 @@ from s3text import emergence as em
 from s3text.config import PipelineConfig
 from s3text.embed import Embedder, embedding_text
 from s3text.ingest import read_source
-from s3text.normalise import STATUS_DUPLICATE, STATUS_OK, Normaliser, mark_duplicates
+from s3text.normalise import STATUS_DUPLICATE, STATUS_OK, Normaliser, mark_duplicates, stop_words
 from s3text.records import Actor, QuarantineRecord
 from s3text.regions import Gazetteer, NutsTable, RegionResolver
 from s3text.store import Store
@@ -162,7 +162,8 @@ def topics(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
         modeler = TopicModeler(seed=t.seed, min_topic_size=t.min_topic_size, min_samples=t.min_samples,
                                cluster_selection=t.cluster_selection,
                                umap_neighbors=t.umap_neighbors, umap_components=t.umap_components,
-                               top_terms=t.top_terms, min_df=t.min_df, ngram_max=t.ngram_max)
+                               top_terms=t.top_terms, min_df=t.min_df, ngram_max=t.ngram_max,
+                               stop_words=stop_words(cfg.normalise.supported_languages))
         modeler.fit(docs["lemmas"].tolist(), vectors)
         doc_topics = pd.DataFrame({"doc_id": docs["doc_id"], "topic_id": modeler.topics_,
                                    "probability": modeler.probabilities_})

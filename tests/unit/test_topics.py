@@ -10,10 +10,11 @@ import pytest
 
 from s3text.embed import Embedder
 from s3text.errors import ModelError
-from s3text.normalise import Normaliser
+from s3text.normalise import Normaliser, stop_words
 from s3text.topics import TopicModeler
 
-PARAMS = {"seed": 7, "min_topic_size": 6, "min_samples": 3, "umap_neighbors": 8}
+STOPS = stop_words(("en", "de", "it", "fr", "sl"))
+PARAMS = {"seed": 7, "min_topic_size": 6, "min_samples": 3, "umap_neighbors": 8, "stop_words": STOPS}
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +36,8 @@ def test_fit_finds_labelled_topics(fitted: TopicModeler) -> None:
     assert len(info) >= 3
     assert info["size"].sum() + int((fitted.topics_ == -1).sum()) == len(fitted.topics_)
     assert all(len(label.split(", ")) == 3 for label in info["label"])
+    terms = {w for t in info["top_terms"] for phrase in t.split(", ") for w in phrase.split()}
+    assert not terms & STOPS, "labels carry no stop word of any supported language"
     assert 0.0 <= fitted.outlier_share_ < 0.8
 
 
