@@ -78,18 +78,22 @@ class Embedder:
         return int(self._model.get_embedding_dimension())
 
     def encode(self, texts: Sequence[str], progress: ProgressCallback | None = None) -> np.ndarray:
-        """Vectors for ``texts`` in order, batch by batch so progress can be shown."""
+        """Vectors for ``texts`` in order, batch by batch so progress can be shown.
+
+        Texts are batched longest first, as sentence-transformers does inside one call, so a
+        batch pads to similar lengths; the vectors are put back in the caller's order.
+        """
+        order = np.argsort([-len(t) for t in texts], kind="stable")
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for start in range(0, len(texts), self.batch_size):
-            batch = list(texts[start : start + self.batch_size])
-            out[start : start + len(batch)] = self._model.encode(
-                batch, batch_size=self.batch_size, normalize_embeddings=self.normalize,
+            idx = order[start : start + self.batch_size]
+            out[idx] = self._model.encode(
+                [texts[i] for i in idx], batch_size=self.batch_size, normalize_embeddings=self.normalize,
                 convert_to_numpy=True, show_progress_bar=False,
             )
             if progress is not None:
-                progress(start + len(batch), len(texts))
+                progress(start + len(idx), len(texts))
         return out
-
 
 def embedding_text(title: str, text: str) -> str:
     """What the model reads: title then body (the title carries the densest signal)."""
