@@ -69,6 +69,7 @@ def export(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
         totals = store.query(
             "SELECT d.year AS period, count(*) AS n FROM doc_topics t JOIN documents d USING (doc_id) "
             "WHERE t.run_id = ? GROUP BY d.year", [run_id])
+        metrics = store.query("SELECT metrics FROM emergence WHERE run_id = ? LIMIT 1", [run_id])
     write_csv(candidates_frame(records), out / "candidates.csv")
     write_json(records, out / "candidates.json")
     write_csv(topics, out / "topics.csv")
@@ -76,7 +77,9 @@ def export(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
     try:
         from s3text.plots import plot_topic_trends
 
-        plot_topic_trends(topics, periods, totals, plot_path)
+        end_years = [json.loads(m).get("end_year") for m in metrics["metrics"]]
+        plot_topic_trends(topics, periods, totals, plot_path, end_year=end_years[0] if end_years else None,
+                          recent_years=cfg.emergence.recent_years)
     except ImportError:  # matplotlib is an install requirement; a trimmed install still exports data
         logger.warning("matplotlib missing: %s not drawn", plot_path)
     return {"candidates_written": len(records), "topics_written": len(topics),

@@ -32,6 +32,9 @@ def emergence(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
         counts = em.year_counts(docs[["topic_id", "year"]])
         totals = em.year_totals(docs["year"])
         scores = em.score_emergence(counts, totals, cfg.emergence)
+        if len(scores):  # Porter/Carley EScore, reported alongside on the same end year
+            porter = em.porter_escore(counts, totals, end_year=int(scores["end_year"].iloc[0]))
+            scores = scores.join(porter.drop(columns="end_year"))
         frame = pd.DataFrame({
             "topic_id": scores.index.astype(int),
             "metrics": [json.dumps(r, default=float) for r in scores.drop(columns=["score", "emerging"])
