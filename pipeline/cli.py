@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -66,6 +66,50 @@ def run(
         console.print(f"[red]{exc}")
         raise typer.Exit(EXIT_TEMPFAIL if "locked" in str(exc) else 1) from exc
     print_summary(manifest)
+
+
+@app.command()
+def backtest(
+    until: Annotated[list[int], typer.Option("--until", help="last year the flags may see (repeatable)")],
+    config: Annotated[Path, typer.Option("--config", "-c")] = Path("configs/default.yaml"),
+    overrides: Annotated[list[str] | None, typer.Option("--set", help="dotted override")] = None,
+    source: Annotated[list[str] | None, typer.Option("--source", help="only documents of this source")] = None,
+    write: Annotated[Path | None, typer.Option("--write", help="write the markdown table here")] = None,
+) -> None:
+    """Flag emerging topics from documents up to YEAR, then measure what grew afterwards."""
+    root = Path(__file__).resolve().parent.parent
+    _prefect_env(root, verbose=False)
+    from s3text import steps
+    from s3text.backtest import to_markdown
+    from s3text.config import load_config
+    from s3text.errors import ConfigError, ModelError
+    from s3text.runinfo import new_run_id
+    from s3text.steps.evaluate import run_backtest
+
+    try:
+        cfg = load_config(config, list(overrides or [])).resolve_paths(root)
+    except ConfigError as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(EXIT_CONFIG) from exc
+    run_id = "backtest-" + new_run_id(cfg.config_hash())
+    for stage in (steps.ingest, steps.regions, steps.normalise, steps.embed):  # no-ops when up to date
+        stage(cfg, run_id)
+    try:
+        results = run_backtest(cfg, until, source)
+    except ModelError as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(EXIT_DATAERR) from exc
+    argv = " ".join(["s3text backtest", *(f"--until {u}" for u in until), *(f"--source {s}" for s in source or []),
+                     f"--config {config}", *(f"--set {o}" for o in overrides or [])])
+    text = to_markdown(results, command=argv, sources=source)
+    console.print(text)
+    if write is not None:
+        from s3text.export import atomic_write
+
+        def emit(handle: IO[str]) -> None:
+            handle.write(text)
+
+        atomic_write(write, emit)
 
 
 def print_summary(manifest: dict[str, Any]) -> None:

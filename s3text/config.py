@@ -92,6 +92,22 @@ class EmergenceConfig(_Model):
     weight_persistence: float = Field(default=0.2, ge=0)
 
 
+class LensesConfig(_Model):
+    """Thresholds of the emergence lenses (bursts, quadrant, community, diffusion)."""
+
+    # Kleinberg (2002) two-state batched model; s = 2, gamma = 1 are the defaults of R bursts::kleinberg.
+    burst_s: float = Field(default=2.0, gt=1)  # burst rate = s x base rate; higher: only sharper bursts
+    burst_gamma: float = Field(default=1.0, ge=0)  # entering a burst costs gamma*ln(n); higher: only longer ones
+    # Nesta Innovation Sweet Spots (utils/chart_trends.py): 3-year trailing mean, 10 % tolerance.
+    growth_window: int = Field(default=3, ge=1)  # years in the trailing moving average of growth
+    ambiguity_tolerance: float = Field(default=0.1, ge=0)  # +-10 % of median magnitude, +-10 points of growth
+    max_growth_pct: float = Field(default=1000.0, gt=0)  # ours: growth cap, and the growth of a topic from 0
+    # Porter et al. (2019) community attribute: more than one organisation active on the topic.
+    min_actors: int = Field(default=2, ge=1)
+    # Ours: share of the diffusion score lost when every pair of present kinds is out of order.
+    order_penalty: float = Field(default=0.5, ge=0, le=1)
+
+
 class CapacityConfig(_Model):
     min_count: int = Field(default=2, ge=1)  # a region-topic cell below this is never specialised
     rca_threshold: float = Field(default=1.0, gt=0)
@@ -120,6 +136,16 @@ class CandidatesConfig(_Model):
         return self
 
 
+class BacktestConfig(_Model):
+    horizon_years: int = Field(default=3, ge=1)  # years after `until` whose growth is measured
+    k: int = Field(default=5, ge=1)  # precision@k
+    # Later documents join the nearest past topic when at least as similar to its centroid as this
+    # quantile of the past members' own similarities.
+    assign_quantile: float = Field(default=0.05, ge=0, le=1)
+    random_trials: int = Field(default=1000, ge=1)
+    seed: int = 0
+
+
 class PipelineConfig(_Model):
     store: Path = Path("out/s3text.duckdb")
     out_dir: Path = Path("out")
@@ -129,8 +155,10 @@ class PipelineConfig(_Model):
     embed: EmbedConfig = EmbedConfig()
     topics: TopicsConfig = TopicsConfig()
     emergence: EmergenceConfig = EmergenceConfig()
+    lenses: LensesConfig = LensesConfig()
     capacity: CapacityConfig = CapacityConfig()
     candidates: CandidatesConfig = CandidatesConfig()
+    backtest: BacktestConfig = BacktestConfig()
 
     def config_hash(self) -> str:
         canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))

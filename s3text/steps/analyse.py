@@ -11,6 +11,7 @@ import pandas as pd
 from s3text import candidates as cand
 from s3text import capacity as cap
 from s3text import emergence as em
+from s3text import lenses
 from s3text.config import PipelineConfig
 from s3text.regions import NutsTable, load_region_sets, region_in_set
 from s3text.store import Store
@@ -27,22 +28,40 @@ def _doc_topics(store: Store, run_id: str) -> pd.DataFrame:
 
 
 def emergence(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
+    """Score every topic: growth/novelty/persistence, Porter's EScore, and the lenses (bursts,
+    growth-vs-magnitude quadrant, community of actors and regions, diffusion across sources)."""
+    e = cfg.emergence
     with Store(cfg.store) as store:
         docs = _doc_topics(store, run_id)
-        counts = em.year_counts(docs[["topic_id", "year"]])
-        totals = em.year_totals(docs["year"])
-        scores = em.score_emergence(counts, totals, cfg.emergence)
-        if len(scores):  # Porter/Carley EScore, reported alongside on the same end year
-            porter = em.porter_escore(counts, totals, end_year=int(scores["end_year"].iloc[0]))
-            scores = scores.join(porter.drop(columns="end_year"))
-        frame = pd.DataFrame({
-            "topic_id": scores.index.astype(int),
-            "metrics": [json.dumps(r, default=float) for r in scores.drop(columns=["score", "emerging"])
-                        .to_dict(orient="records")],
-            "score": scores["score"].astype(float), "emerging": scores["emerging"].astype(bool),
-        })
+        entities = store.query(
+            "SELECT t.doc_id, t.topic_id, d.year, d.source_kind, l.actor_id, left(r.nuts_code, ? + 2) AS region "
+            "FROM doc_topics t JOIN documents d USING (doc_id) LEFT JOIN document_actors l USING (doc_id) "
+            "LEFT JOIN actor_regions r ON r.actor_id = l.actor_id AND r.level >= ? WHERE t.run_id = ?",
+            [cfg.regions.level, cfg.regions.level, run_id])
+    counts = em.year_counts(docs[["topic_id", "year"]])
+    totals = em.year_totals(docs["year"])
+    scores = em.score_emergence(counts, totals, e)
+    if len(scores):
+        end = int(scores["end_year"].iloc[0])
+        scores = scores.join([
+            em.porter_escore(counts, totals, end_year=end).drop(columns="end_year"),
+            lenses.burst_summary(counts, totals, cfg.lenses, end_year=end).drop(columns="end_year"),
+            lenses.quadrant(counts, totals, start=end - e.recent_years - e.base_years + 1, end=end, cfg=cfg.lenses),
+            lenses.community(entities, end_year=end, recent_years=e.recent_years, base_years=e.base_years,
+                             cfg=cfg.lenses).drop(columns="end_year"),
+            lenses.diffusion(entities.drop_duplicates("doc_id")[["doc_id", "topic_id", "year", "source_kind"]],
+                             end_year=end, cfg=cfg.lenses).drop(columns="end_year"),
+        ])
+    metrics = scores.drop(columns=["score", "emerging"]).astype(object).where(scores.notna(), None)
+    frame = pd.DataFrame({
+        "topic_id": scores.index.astype(int),
+        "metrics": [json.dumps(r, default=_json_default) for r in metrics.to_dict(orient="records")],
+        "score": scores["score"].astype(float), "emerging": scores["emerging"].astype(bool),
+    })
+    with Store(cfg.store) as store:
         store.replace_run_table("emergence", run_id, frame)
     return {"topics_scored": len(scores), "emerging_topics": int(scores["emerging"].sum()),
+            "in_burst": int(scores.get("in_burst_at_end", pd.Series(dtype=bool)).sum()),
             "end_year": int(scores["end_year"].iloc[0]) if len(scores) else None}
 
 
