@@ -4,6 +4,9 @@ Pure functions on labelled pandas frames (rows = regions or entities, columns = 
 follow EconGeo (Balland, R) and ``ecomplexity`` (Harvard Growth Lab, Python); formulas and the
 differences between the two are in ``docs/METHODS.md`` (section "Capacity"). Wherever a formula
 divides by zero (an empty region, topic or co-occurrence row) the result is 0, never NaN or inf.
+The one deliberate exception is the masked densities (:func:`relatedness_density_ext` and
+:func:`relatedness_density_int`), where NaN marks the cells outside the variant (EconGeo's NA).
+Knowledge complexity (ECI/PCI, KCI/TCI) is in :mod:`s3text.complexity`.
 """
 
 from __future__ import annotations
@@ -53,15 +56,24 @@ def region_topic_counts(doc_regions: pd.DataFrame, doc_topics: pd.DataFrame) -> 
     return table
 
 
-def location_quotient(mat: pd.DataFrame) -> pd.DataFrame:
+def location_quotient(mat: pd.DataFrame, *, smoothing: float = 0.0) -> pd.DataFrame:
     """LQ_{r,i} = (x_ri / sum_i x_ri) / (sum_r x_ri / sum_ri x_ri), EconGeo ``location_quotient``.
 
     Same arithmetic order as EconGeo and ecomplexity's ``calculate_rca`` so a cell exactly at the
     threshold lands on the same side. All-zero rows or columns give 0.
+
+    ``smoothing`` (alpha >= 0) is an additive pseudo-count: every cell of a non-empty region and
+    non-empty topic becomes x_ri + alpha before the LQ; empty regions and topics stay 0 (no evidence,
+    LQ 0). It pulls the LQ of small cells toward 1 (alpha -> inf gives 1). alpha = 0 is EconGeo exactly.
     """
     x = mat.to_numpy(dtype=np.float64)
     if (x < 0).any():
         raise ValueError("location_quotient needs non-negative counts")
+    if smoothing < 0 or not np.isfinite(smoothing):
+        raise ValueError(f"smoothing must be a finite number >= 0, got {smoothing!r}")
+    if smoothing > 0:
+        active = (x.sum(axis=1, keepdims=True) > 0) & (x.sum(axis=0, keepdims=True) > 0)
+        x = np.where(active, x + smoothing, 0.0)
     share_region = _div(x, x.sum(axis=1, keepdims=True))
     share_total = _div(x.sum(axis=0, keepdims=True), x.sum())
     return _frame(_div(share_region, share_total), mat)
@@ -149,29 +161,110 @@ def relatedness_density(m: pd.DataFrame, phi: pd.DataFrame) -> pd.DataFrame:
     return _frame(_div(x @ p.T, p.sum(axis=1)[np.newaxis, :]), m)
 
 
-def capacity_table(counts: pd.DataFrame, cfg: CapacityConfig, incidence: pd.DataFrame) -> pd.DataFrame:
-    """One row per (region, topic_id): ``count``, ``rca`` (LQ), ``specialised`` (0/1), ``density``.
+def relatedness_density_ext(m: pd.DataFrame, phi: pd.DataFrame) -> pd.DataFrame:
+    """:func:`relatedness_density` where the region is not yet specialised (M_rk = 0), NaN where it is.
+
+    EconGeo ``relatedness_density_ext`` (the diversification view), which also scales by 100 and
+    rounds to 0 decimals; ours is neither scaled nor rounded. M is read as presence (> 0).
+    """
+    density = relatedness_density(m, phi)
+    return density.where(~(m.to_numpy(dtype=np.float64) > 0))
+
+
+def relatedness_density_int(m: pd.DataFrame, phi: pd.DataFrame) -> pd.DataFrame:
+    """:func:`relatedness_density` where the region is specialised (M_rk > 0), NaN elsewhere.
+
+    EconGeo ``relatedness_density_int`` (×100 and rounded to 0 decimals there; not here).
+    """
+    density = relatedness_density(m, phi)
+    return density.where(m.to_numpy(dtype=np.float64) > 0)
+
+
+def embedding_relatedness(centroids: pd.DataFrame) -> pd.DataFrame:
+    """Topic x topic cosine similarity of topic centroids (rows = topics, columns = dimensions).
+
+    phi_ij = max(0, c_i . c_j / (|c_i| |c_j|)), diagonal 0 (as :func:`relatedness`); a zero centroid
+    relates to nothing. Usable wherever a co-occurrence relatedness is, e.g. ``capacity_table(phi=...)``.
+    """
+    if not centroids.index.is_unique:
+        raise ValueError("centroids must have one row per topic")
+    v = centroids.to_numpy(dtype=np.float64)
+    if not np.isfinite(v).all():
+        raise ValueError("centroids must be finite")
+    unit = _div(v, np.linalg.norm(v, axis=1, keepdims=True))
+    phi = np.clip(unit @ unit.T, 0.0, 1.0)
+    phi = np.maximum(phi, phi.T)  # exact symmetry despite floating-point rounding
+    np.fill_diagonal(phi, 0.0)
+    return pd.DataFrame(phi, index=centroids.index.copy(), columns=centroids.index.copy())
+
+
+def continuous_proximity(rca: pd.DataFrame) -> pd.DataFrame:
+    """ecomplexity ``calc_continuous_proximity``: phi = (1 + corr(RCA_i, RCA_j)) / 2 over regions.
+
+    Pearson correlation of the topic columns; like ecomplexity 0.5.3 the diagonal is kept (phi_ii = 1).
+    Regions whose RCA row is all 0 (no documents) are left out, as ecomplexity drops empty
+    locations before computing. A topic with constant RCA has no defined correlation: its row and
+    column are 0 (ecomplexity: NaN); fewer than two regions give all 0.
+    """
+    x = rca.to_numpy(dtype=np.float64)
+    x = x[(x != 0).any(axis=1)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        corr = np.atleast_2d(np.corrcoef(x.T)) if x.shape[0] >= 2 else np.full((x.shape[1],) * 2, np.nan)
+    phi = (1.0 + corr) / 2.0
+    phi = np.where(np.isfinite(phi), phi, 0.0)
+    return pd.DataFrame(phi, index=rca.columns.copy(), columns=rca.columns.copy())
+
+
+def continuous_density(rca: pd.DataFrame) -> pd.DataFrame:
+    """ecomplexity ``continuous=True`` density: omega_rk = sum_j RCA_rj phi_kj / sum_j phi_kj.
+
+    :func:`relatedness_density` with the RCA in place of M and phi = :func:`continuous_proximity`;
+    a weighted mean of the region's RCAs, so not bounded by 1.
+    """
+    return relatedness_density(rca, continuous_proximity(rca))
+
+
+def capacity_table(
+    counts: pd.DataFrame,
+    cfg: CapacityConfig,
+    incidence: pd.DataFrame,
+    *,
+    smoothing: float | None = None,
+    phi: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """One row per (region, topic_id): ``count``, ``rca`` (LQ), ``specialised`` (0/1), ``density``, ``density_ext``.
 
     Density is :func:`relatedness_density` of the specialisation matrix, with phi =
     ``relatedness(co_occurrence(incidence), cfg.relatedness)``; ``incidence`` is the entity x topic
     matrix named by ``cfg.cooccurrence_basis`` (actors or regions), built by the caller.
     Relatedness is normalised over all topics of ``incidence``; a topic of ``counts`` missing
-    from it relates to nothing (phi row and column 0).
+    from it relates to nothing (phi row and column 0). ``phi``, if given, replaces that relatedness
+    (e.g. :func:`embedding_relatedness`); its missing topics relate to nothing too.
+
+    ``density_ext`` is ``density`` where the region is not specialised and null (NaN) where it is
+    (EconGeo ``relatedness_density_ext``). ``smoothing`` is the LQ pseudo-count of
+    :func:`location_quotient`; None reads ``cfg.rca_smoothing`` when the config has it, else 0.
+    The count floor ``cfg.min_count`` always applies to the raw counts.
     """
-    lq = location_quotient(counts)
+    alpha = float(getattr(cfg, "rca_smoothing", 0.0)) if smoothing is None else smoothing
+    lq = location_quotient(counts, smoothing=alpha)
     spec = specialisation(counts, lq, threshold=cfg.rca_threshold, min_count=cfg.min_count)
-    phi = relatedness(co_occurrence(incidence), cfg.relatedness)
+    if phi is None:
+        phi = relatedness(co_occurrence(incidence), cfg.relatedness)
     phi = phi.reindex(index=counts.columns, columns=counts.columns, fill_value=0.0)
     density = relatedness_density(spec, phi)
     regions = np.repeat(counts.index.to_numpy(), counts.shape[1])
     topics = np.tile(counts.columns.to_numpy(), counts.shape[0])
+    specialised = spec.to_numpy().ravel()
+    dens = density.to_numpy().ravel()
     return pd.DataFrame(
         {
             "region": regions,
             "topic_id": topics,
             "count": counts.to_numpy().ravel().astype(np.int64),
             "rca": lq.to_numpy().ravel(),
-            "specialised": spec.to_numpy().ravel(),
-            "density": density.to_numpy().ravel(),
+            "specialised": specialised,
+            "density": dens,
+            "density_ext": np.where(specialised > 0, np.nan, dens),
         }
     )

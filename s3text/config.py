@@ -46,6 +46,8 @@ class RegionsConfig(_Model):
     gazetteer: Path = Path("data/nuts/gazetteer_lau2020_nuts2021.csv.gz")
     region_sets: Path = Path("data/nuts/alpine_space_2021_2027_nuts2.csv")
     level: int = Field(default=2, ge=0, le=3)  # level at which capacity is measured
+    # Named S3 regions that are not one NUTS unit at `level`: name -> NUTS code prefixes.
+    groupings: dict[str, tuple[str, ...]] = Field(default_factory=dict)
 
 
 class NormaliseConfig(_Model):

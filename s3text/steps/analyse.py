@@ -13,9 +13,10 @@ from s3text import capacity as cap
 from s3text import emergence as em
 from s3text import lenses
 from s3text.config import PipelineConfig
-from s3text.regions import NutsTable, load_region_sets, region_in_set
+from s3text.regions import NutsTable, load_region_sets
 from s3text.store import Store
 from s3text.topics import OUTLIER
+from s3text.units import RegionUnits
 
 logger = logging.getLogger(__name__)
 
@@ -33,11 +34,12 @@ def emergence(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
     e = cfg.emergence
     with Store(cfg.store) as store:
         docs = _doc_topics(store, run_id)
-        entities = store.query(
-            "SELECT t.doc_id, t.topic_id, d.year, d.source_kind, l.actor_id, left(r.nuts_code, ? + 2) AS region "
-            "FROM doc_topics t JOIN documents d USING (doc_id) LEFT JOIN document_actors l USING (doc_id) "
-            "LEFT JOIN actor_regions r ON r.actor_id = l.actor_id AND r.level >= ? WHERE t.run_id = ?",
-            [cfg.regions.level, cfg.regions.level, run_id])
+        kinds = store.query("SELECT doc_id, source_kind FROM documents")
+        actors = store.query("SELECT DISTINCT doc_id, actor_id FROM document_actors")
+        regions = _doc_regions(store, cfg)
+    # Every document stays (left joins): a topic's community counts actors and regions where known.
+    entities = (docs[["doc_id", "topic_id", "year"]].merge(kinds, on="doc_id")
+                .merge(actors, on="doc_id", how="left").merge(regions, on=["doc_id", "actor_id"], how="left"))
     counts = em.year_counts(docs[["topic_id", "year"]])
     totals = em.year_totals(docs["year"])
     scores = em.score_emergence(counts, totals, e)
@@ -65,21 +67,27 @@ def emergence(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
             "end_year": int(scores["end_year"].iloc[0]) if len(scores) else None}
 
 
-def _doc_regions(store: Store, level: int) -> pd.DataFrame:
-    """(doc_id, actor_id, region) for actors placed at ``level`` or finer, cut to ``level``."""
-    return store.query(
-        "SELECT DISTINCT l.doc_id, l.actor_id, left(r.nuts_code, ? + 2) AS region "
-        "FROM document_actors l JOIN actor_regions r USING (actor_id) "
-        "WHERE r.nuts_code IS NOT NULL AND r.level >= ?", [level, level]
+def _doc_regions(store: Store, cfg: PipelineConfig) -> pd.DataFrame:
+    """(doc_id, actor_id, region): each document's actors in their analysis unit (NUTS code cut to
+    ``regions.level``, or a named grouping); actors placed too coarsely have no unit."""
+    links = store.query(
+        "SELECT DISTINCT l.doc_id, l.actor_id, r.nuts_code, r.level FROM document_actors l "
+        "JOIN actor_regions r USING (actor_id) WHERE r.nuts_code IS NOT NULL"
     )
+    links["region"] = _units(cfg).assign(links)
+    return links.dropna(subset=["region"])[["doc_id", "actor_id", "region"]].drop_duplicates()
+
+
+def _units(cfg: PipelineConfig) -> RegionUnits:
+    return RegionUnits(level=cfg.regions.level, groupings=cfg.regions.groupings)
 
 
 def capacity(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
     """Region × topic counts → RCA, specialisation, topic relatedness and relatedness density."""
     c = cfg.capacity
+    _units(cfg).check(NutsTable.load(cfg.regions.nuts_table, cfg.regions.nuts_version))  # fail before any work
     with Store(cfg.store) as store:
-        links = _doc_regions(store, cfg.regions.level).merge(
-            _doc_topics(store, run_id)[["doc_id", "topic_id"]], on="doc_id")
+        links = _doc_regions(store, cfg).merge(_doc_topics(store, run_id)[["doc_id", "topic_id"]], on="doc_id")
     links = links[links["topic_id"] != OUTLIER]
     counts = cap.region_topic_counts(links[["doc_id", "region"]], links[["doc_id", "topic_id"]])
     entity = "actor_id" if c.cooccurrence_basis == "actors" else "region"
@@ -101,17 +109,19 @@ def candidates(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
         scores = store.query("SELECT topic_id, score, emerging FROM emergence WHERE run_id = ?", [run_id])
         table = store.query("SELECT * EXCLUDE (run_id) FROM region_topics WHERE run_id = ?", [run_id])
         topic_info = store.query("SELECT topic_id, label, top_terms FROM topics WHERE run_id = ?", [run_id])
-        links = _doc_regions(store, cfg.regions.level).merge(_doc_topics(store, run_id), on="doc_id")
+        links = _doc_regions(store, cfg).merge(_doc_topics(store, run_id), on="doc_id")
         links = links[links["topic_id"] != OUTLIER]
         titles = store.query("SELECT doc_id, title, source, year FROM documents").set_index("doc_id")
     entity = "actor_id" if cfg.capacity.cooccurrence_basis == "actors" else "region"
     phi = cap.relatedness(cap.co_occurrence(pd.crosstab(links[entity], links["topic_id"]).clip(upper=1)),
                           cfg.capacity.relatedness)
+    nuts = NutsTable.load(cfg.regions.nuts_table, cfg.regions.nuts_version)
+    units = _units(cfg)
     region_sets = load_region_sets(cfg.regions.region_sets)
     allowed = None
     if c.region_set is not None:
         codes = region_sets[c.region_set]
-        allowed = {r for r in table["region"].unique() if region_in_set(r, codes)}
+        allowed = {r for r in table["region"].unique() if units.in_set(r, codes)}
     flagged = cand.flag_candidates(
         emergence=scores.set_index("topic_id"), capacity=table, relatedness=phi,
         actor_topics=links[["region", "actor_id", "topic_id"]].drop_duplicates(),
@@ -119,12 +129,11 @@ def candidates(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
     )
     evidence = cand.select_evidence(flagged, links[["doc_id", "region", "topic_id", "probability", "date"]],
                                     n=c.evidence_documents)
-    nuts = NutsTable.load(cfg.regions.nuts_table)
     labels = topic_info.set_index("topic_id")["label"]
     records = []
     for _, row in flagged.iterrows():
         record = row.to_dict()
-        record["region_name"] = nuts.label(row["region"])
+        record["region_name"] = units.label(row["region"], nuts)
         record["topic_label"] = str(labels.get(row["topic_id"], ""))
         record["related_topic_labels"] = [str(labels.get(t, t)) for t in row["related_topics"]]
         record["explanation"] = cand.explain(row, region_name=record["region_name"],

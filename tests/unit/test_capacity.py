@@ -14,11 +14,16 @@ from s3text.capacity import (
     RelatednessMethod,
     capacity_table,
     co_occurrence,
+    continuous_density,
+    continuous_proximity,
+    embedding_relatedness,
     location_quotient,
     proximity,
     region_topic_counts,
     relatedness,
     relatedness_density,
+    relatedness_density_ext,
+    relatedness_density_int,
     specialisation,
 )
 from s3text.config import CapacityConfig
@@ -157,7 +162,7 @@ def test_capacity_table_composes_the_parts() -> None:
     incidence = pd.DataFrame([[1, 1, 0], [0, 1, 1], [1, 0, 1], [1, 1, 1]], columns=[10, 11, 12])
     cfg = CapacityConfig(min_count=2, relatedness="cosine")
     table = capacity_table(counts, cfg, incidence)
-    assert list(table.columns) == ["region", "topic_id", "count", "rca", "specialised", "density"]
+    assert list(table.columns) == ["region", "topic_id", "count", "rca", "specialised", "density", "density_ext"]
     assert len(table) == 12
     cell = table.set_index(["region", "topic_id"])
     # Column sums 5, 5, 4; total 14. R2 holds 3 of its 4 documents in topic 11.
@@ -175,6 +180,10 @@ def test_capacity_table_composes_the_parts() -> None:
     assert abs(cell.loc[("R1", 10), "density"]) < TOL
     assert (cell.loc["R4", "density"] == 0).all()
     assert np.isfinite(table[["rca", "density"]].to_numpy(dtype=np.float64)).all()
+    # density_ext: null exactly where specialised, equal to density elsewhere.
+    assert (table["density_ext"].isna() == (table["specialised"] == 1)).all()
+    free = table["specialised"] == 0
+    assert (table.loc[free, "density_ext"] == table.loc[free, "density"]).all()
 
 
 # ---- parity with ecomplexity 0.5.3 -------------------------------------------------------------
@@ -223,3 +232,104 @@ def test_parity_with_ecomplexity(seed: int) -> None:
     np.testing.assert_allclose(phi.to_numpy(), ecx_phi.to_numpy(dtype=np.float64), rtol=0, atol=1e-9)
     density = relatedness_density(spec, phi).to_numpy()
     np.testing.assert_allclose(density, wide("density").to_numpy(dtype=np.float64), rtol=0, atol=1e-9)
+
+
+# ---- smoothing, masked densities, embedding and continuous relatedness -------------------------
+
+
+def test_smoothing_zero_is_the_plain_lq_and_lq_is_scale_invariant() -> None:
+    plain = location_quotient(COUNTS)
+    pd.testing.assert_frame_equal(location_quotient(COUNTS, smoothing=0.0), plain)
+    np.testing.assert_allclose(location_quotient(COUNTS * 7).to_numpy(), plain.to_numpy(), rtol=0, atol=TOL)
+    with pytest.raises(ValueError):
+        location_quotient(COUNTS, smoothing=-1.0)
+
+
+def test_smoothing_by_hand() -> None:
+    # alpha = 1 on the non-empty block (regions r1, r2 x topics a, b, c); r3 and d stay 0.
+    # r1: 3, 2, 2 (sum 7); r2: 1, 4, 2 (sum 7); columns 4, 6, 4; total 14.
+    want = [
+        [(3 / 7) / (4 / 14), (2 / 7) / (6 / 14), (2 / 7) / (4 / 14), 0.0],  # 1.5, 2/3, 1
+        [(1 / 7) / (4 / 14), (4 / 7) / (6 / 14), (2 / 7) / (4 / 14), 0.0],  # 0.5, 4/3, 1
+        [0.0, 0.0, 0.0, 0.0],
+    ]
+    assert_close(location_quotient(COUNTS, smoothing=1.0), want)
+    # A large pseudo-count pulls every active cell toward 1 (the unsmoothed r1-a is 2).
+    big = location_quotient(COUNTS, smoothing=1e6).to_numpy()[:2, :3]
+    np.testing.assert_allclose(big, 1.0, atol=1e-5)
+
+
+def test_capacity_table_smoothing_keyword() -> None:
+    counts = pd.DataFrame([[4, 0, 1], [1, 3, 0], [0, 2, 2]], index=["R1", "R2", "R3"], columns=[10, 11, 12])
+    incidence = pd.DataFrame([[1, 1, 0], [0, 1, 1], [1, 0, 1]], columns=[10, 11, 12])
+    cfg = CapacityConfig(min_count=1)
+    plain = capacity_table(counts, cfg, incidence)
+    pd.testing.assert_frame_equal(capacity_table(counts, cfg, incidence, smoothing=0.0), plain)
+    smoothed = capacity_table(counts, cfg, incidence, smoothing=1.0)
+    want = location_quotient(counts, smoothing=1.0).to_numpy().ravel()
+    np.testing.assert_allclose(smoothed["rca"].to_numpy(), want, rtol=0, atol=TOL)
+    assert (smoothed["count"] == plain["count"]).all()  # the count floor reads the raw counts
+
+
+def test_masked_densities_by_hand() -> None:
+    phi = relatedness(co_occurrence(INCIDENCE), "association")
+    m = frame([[1, 0, 0, 0], [1, 1, 0, 0], [0, 0, 0, 0]], ["r1", "r2", "r3"], ["A", "B", "C", "D"])
+    nan = math.nan
+    # Full densities from test_relatedness_density_by_hand: r1 = 0, 0.5, 0.4, 0; r2 = 0.6, 0.5, 1, 0; r3 = 0.
+    ext = relatedness_density_ext(m, phi)
+    want_ext = [[nan, 0.5, 0.4, 0.0], [nan, nan, 1.0, 0.0], [0.0, 0.0, 0.0, 0.0]]
+    np.testing.assert_allclose(ext.to_numpy(), want_ext, rtol=0, atol=TOL)  # NaN positions must match too
+    want_int = [[0.0, nan, nan, nan], [0.6, 0.5, nan, nan], [nan, nan, nan, nan]]
+    np.testing.assert_allclose(relatedness_density_int(m, phi).to_numpy(), want_int, rtol=0, atol=TOL)
+    assert list(ext.index) == ["r1", "r2", "r3"] and list(ext.columns) == ["A", "B", "C", "D"]
+
+
+def test_embedding_relatedness() -> None:
+    centroids = frame([[1, 0], [0, 2], [3, 3], [-1, 0], [0, 0]], ["A", "B", "C", "D", "E"], ["d0", "d1"])
+    phi = embedding_relatedness(centroids)
+    c = 1 / math.sqrt(2)  # cos 45 degrees
+    # A-D is cos 180 = -1, clipped to 0; the zero centroid E relates to nothing; diagonal 0.
+    want = [
+        [0, 0, c, 0, 0],
+        [0, 0, c, 0, 0],
+        [c, c, 0, 0, 0],
+        [0, 0, 0, 0, 0],
+        [0, 0, 0, 0, 0],
+    ]
+    assert_close(phi, want)
+    assert (phi.to_numpy() == phi.to_numpy().T).all() and (np.diag(phi.to_numpy()) == 0).all()
+    rng = np.random.default_rng(0)
+    big = embedding_relatedness(pd.DataFrame(rng.normal(size=(30, 8))))
+    assert (big.to_numpy() == big.to_numpy().T).all() and (np.diag(big.to_numpy()) == 0).all()
+    assert big.to_numpy().min() >= 0 and big.to_numpy().max() <= 1
+
+
+def test_continuous_proximity_by_hand() -> None:
+    # Topics a and b are perfectly anti-correlated over r1..r3 (corr -1 -> phi 0); c has constant RCA
+    # (no correlation: 0); the all-zero region r4 is left out (it would otherwise change the correlation).
+    rca = frame([[2, 0, 1], [1, 1, 1], [0, 2, 1], [0, 0, 0]], ["r1", "r2", "r3", "r4"], ["a", "b", "c"])
+    assert_close(continuous_proximity(rca), [[1, 0, 0], [0, 1, 0], [0, 0, 0]])
+    # Density: row r1 = (2, 0, 1) weighted by phi rows a = (1, 0, 0), b = (0, 1, 0), c = 0 (sum 0 -> 0).
+    assert_close(continuous_density(rca), [[2, 0, 0], [1, 1, 0], [0, 2, 0], [0, 0, 0]])
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_continuous_parity_with_ecomplexity(seed: int) -> None:
+    from ecomplexity import ecomplexity
+    from ecomplexity import proximity as ecx_proximity
+
+    counts = _random_counts(seed)
+    counts.loc["R_empty"] = 0  # ecomplexity drops empty locations before the correlation; so do we
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = ecomplexity(_long(counts), COLS, continuous=True, verbose=False, check_logsupermodularity=False)
+        prox = ecx_proximity(_long(counts), COLS, continuous=True)
+    lq = location_quotient(counts)
+    ecx_phi = prox.pivot(index="prod_1", columns="prod_2", values="proximity").loc[counts.columns, counts.columns]
+    phi = continuous_proximity(lq)
+    np.testing.assert_allclose(phi.to_numpy(), ecx_phi.to_numpy(dtype=np.float64), rtol=0, atol=1e-9)
+    assert (np.abs(np.diag(phi.to_numpy()) - 1) < 1e-12).all()  # diagonal kept, as in ecomplexity
+    want = out.pivot(index="loc", columns="prod", values="density").reindex(index=counts.index, columns=counts.columns)
+    got = continuous_density(lq)
+    np.testing.assert_allclose(got.drop("R_empty").to_numpy(), want.drop("R_empty").to_numpy(float), atol=1e-9)
+    assert want.loc["R_empty"].isna().all() and (got.loc["R_empty"] == 0).all()  # ecomplexity: NaN; ours 0
