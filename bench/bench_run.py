@@ -98,9 +98,7 @@ def topics_side_by_side(store_path: Path) -> dict[str, float]:
     plain_topics, _ = plain.fit_transform(lemmas, embeddings=vectors)
     plain_s = time.perf_counter() - t
     t = time.perf_counter()
-    ours = TopicModeler(seed=cfg.seed, min_topic_size=cfg.min_topic_size, min_samples=cfg.min_samples,
-                        cluster_selection=cfg.cluster_selection, umap_neighbors=cfg.umap_neighbors,
-                        umap_components=cfg.umap_components, min_df=cfg.min_df, ngram_max=cfg.ngram_max)
+    ours = TopicModeler.from_config(cfg)
     ours.fit(lemmas, vectors)
     ours_s = time.perf_counter() - t
     same = bool(np.array_equal(np.asarray(plain_topics), ours.topics_))

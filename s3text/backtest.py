@@ -75,11 +75,7 @@ def backtest(
     if past.sum() == 0 or future.sum() == 0:
         raise ModelError(f"backtest until {until}: {past.sum()} documents before and {future.sum()} after; "
                          "need both")
-    t = topics_cfg
-    modeler = TopicModeler(seed=t.seed, min_topic_size=t.min_topic_size, min_samples=t.min_samples,
-                           cluster_selection=t.cluster_selection, umap_neighbors=t.umap_neighbors,
-                           umap_components=t.umap_components, top_terms=t.top_terms, min_df=t.min_df,
-                           ngram_max=t.ngram_max, stop_words=stop_words)
+    modeler = TopicModeler.from_config(topics_cfg, stop_words=stop_words)
     modeler.fit(docs.loc[past, "lemmas"].tolist(), vectors[past])
     past_years = years[past]
     counts = em.year_counts(pd.DataFrame({"topic_id": modeler.topics_, "year": past_years}))

@@ -27,15 +27,15 @@ from s3text.records import stable_id
 RELATED_SHOWN = 5
 
 CANDIDATE_COLUMNS = [
-    "candidate_key", "region", "topic_id", "kind", "score", "emergence", "specialisation", "density",
-    "mass", "rca", "count", "actors", "emergence_score", "related_topics", "partner_regions",
+    "candidate_key", "region", "topic_id", "lineage_id", "kind", "score", "emergence", "specialisation",
+    "density", "mass", "rca", "count", "actors", "emergence_score", "related_topics", "actor_ids", "partners",
 ]
 
 
-def candidate_key(region: str, top_terms: str) -> str:
-    """Key an analyst's decision can hang on: region plus the topic's leading terms, not a run's number."""
-    terms = sorted(t.strip() for t in top_terms.split(",")[:5] if t.strip())
-    return stable_id("candidate", region, *terms)
+def candidate_key(region: str, lineage_id: str) -> str:
+    """Key an analyst's decision hangs on: the region and the topic's lineage, which survives refits
+    that renumber topics (see :mod:`s3text.lineage`)."""
+    return stable_id("candidate", region, lineage_id)
 
 
 def emergence_rank(scores: pd.Series) -> pd.Series:
@@ -49,7 +49,7 @@ def flag_candidates(
     capacity: pd.DataFrame,
     relatedness: pd.DataFrame,
     actor_topics: pd.DataFrame,
-    topic_terms: pd.Series,
+    lineage_ids: pd.Series,
     cfg: CandidatesConfig,
     regions: Collection[str] | None = None,
 ) -> pd.DataFrame:
@@ -58,7 +58,7 @@ def flag_candidates(
     ``emergence``: index topic_id, columns ``score``, ``emerging``. ``capacity``: long table with
     region, topic_id, count, rca, specialised, density. ``relatedness``: topic × topic φ.
     ``actor_topics``: region, actor_id, topic_id (one row per actor active in a topic there).
-    ``topic_terms``: topic_id → comma-separated top terms. ``regions`` limits the regions flagged.
+    ``lineage_ids``: topic_id → lineage id. ``regions`` limits the regions flagged.
     """
     ranks = emergence_rank(emergence["score"])
     wide = capacity.set_index(["region", "topic_id"])
@@ -95,14 +95,15 @@ def flag_candidates(
                 "density": density,
                 "mass": min(len(members) / cfg.mass_target, 1.0),
             }
+            lineage_id = str(lineage_ids.get(topic_id, topic_id))
             rows.append({
-                "candidate_key": candidate_key(region, str(topic_terms.get(topic_id, topic_id))),
-                "region": region, "topic_id": int(topic_id), "kind": kind,
+                "candidate_key": candidate_key(region, lineage_id),
+                "region": region, "topic_id": int(topic_id), "lineage_id": lineage_id, "kind": kind,
                 "score": candidate_score(components, cfg), **components,
                 "rca": rca, "count": count, "actors": len(members),
                 "emergence_score": float(emergence.loc[topic_id, "score"]),
-                "related_topics": related[:RELATED_SHOWN],
-                "partner_regions": partner_regions(capacity, topic_id, exclude=region, n=cfg.partner_regions),
+                "related_topics": related[:RELATED_SHOWN], "actor_ids": sorted(members),
+                "partners": partner_regions(capacity, int(topic_id), phi, exclude=region, n=cfg.partner_regions),
             })
     frame = pd.DataFrame(rows, columns=CANDIDATE_COLUMNS)
     return frame.sort_values(["score", "region", "topic_id"], ascending=[False, True, True], ignore_index=True)
@@ -117,11 +118,21 @@ def candidate_score(components: dict[str, float], cfg: CandidatesConfig) -> floa
     )
 
 
-def partner_regions(capacity: pd.DataFrame, topic_id: int, *, exclude: str, n: int) -> list[str]:
-    """Other regions specialised in the topic, strongest first: partners for cooperation."""
-    cells = capacity[(capacity["topic_id"] == topic_id) & (capacity["region"] != exclude)
-                     & capacity["specialised"].astype(bool)]
-    return cells.sort_values(["rca", "region"], ascending=[False, True])["region"].head(n).tolist()
+def partner_regions(capacity: pd.DataFrame, topic_id: int, phi: pd.Series, *, exclude: str, n: int
+                    ) -> list[dict[str, object]]:
+    """Partners for cross-regional cooperation: other regions specialised in the topic (highest RCA
+    first), then, to fill ``n``, regions specialised in its most related topics (``via_topic``)."""
+    spec = capacity[capacity["specialised"].astype(bool) & (capacity["region"] != exclude)]
+    order = [topic_id] + [int(j) for j in phi[phi > 0].sort_values(ascending=False).index if j != topic_id]
+    partners: list[dict[str, object]] = []
+    for via in order:
+        cells = spec[spec["topic_id"] == via].sort_values(["rca", "region"], ascending=[False, True])
+        for cell in cells.itertuples(index=False):
+            if len(partners) >= n:
+                return partners
+            if all(p["region"] != cell.region for p in partners):
+                partners.append({"region": cell.region, "via_topic": via, "rca": float(cell.rca)})
+    return partners
 
 
 def select_evidence(
@@ -145,16 +156,24 @@ def select_evidence(
     return evidence
 
 
-def explain(row: pd.Series, *, region_name: str | None, topic_label: str, related_labels: list[str]) -> str:
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def explain(row: pd.Series, *, region_name: str | None, topic_label: str, related_labels: list[str],
+            min_count: int) -> str:
     """A plain-language paragraph built from the components, for the analyst's first read."""
     where = f"{row['region']} ({region_name})" if region_name else str(row["region"])
+    docs = f"{row['count']} document{'s' if row['count'] != 1 else ''}"
     if row["kind"] == "strengthen":
-        base = (f"{where} is already specialised in the emerging topic '{topic_label}' "
-                f"(RCA {row['rca']:.2f}, {row['count']} documents)")
+        base = f"{where} is already specialised in the emerging topic '{topic_label}' (RCA {row['rca']:.2f}, {docs})"
     else:
-        base = (f"{where} is not yet specialised in the emerging topic '{topic_label}' "
-                f"(RCA {row['rca']:.2f}) but its relatedness density is {row['density']:.2f}")
+        why = f"below the minimum of {min_count}" if row["rca"] >= 1 else "a share below the average"
+        base = (f"{where} is not yet specialised in the emerging topic '{topic_label}' (RCA {row['rca']:.2f} on "
+                f"{docs}, {why}) but its relatedness density to it is {row['density']:.2f}")
     related = f"; related strengths: {'; '.join(related_labels)}" if related_labels else ""
     return (f"{base}{related}. {row['actors']} actors in the region are active in it or its related "
             f"topics. Its emergence score ({row['emergence_score']:.2f}) is at the "
-            f"{100 * row['emergence']:.0f}th percentile of all topics. Candidate score {row['score']:.3f}.")
+            f"{_ordinal(round(100 * row['emergence']))} percentile of all topics. "
+            f"Candidate score {row['score']:.3f}.")

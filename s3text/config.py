@@ -78,6 +78,16 @@ class TopicsConfig(_Model):
     top_terms: int = Field(default=10, ge=1)
     min_df: int = Field(default=2, ge=1)
     ngram_max: int = Field(default=2, ge=1, le=3)
+    # Outliers join their most similar topic (cosine to the topic embedding) at or above this; None
+    # keeps HDBSCAN's outliers. Reassigned documents get probability 0 so evidence prefers core ones.
+    outlier_threshold: float | None = Field(default=None, ge=-1, le=1)
+    # Lineage: a topic continues its predecessor at this centroid cosine or more (0.7, BERTopic's
+    # merge default, links neighbouring topics of one corpus; see docs/METHODS.md 5) and, where the
+    # two runs share documents, at this Jaccard overlap of their documents or more.
+    lineage_min_similarity: float = Field(default=0.8, gt=0, le=1)
+    lineage_min_jaccard: float | None = Field(default=0.1, ge=0, le=1)
+    coherence_top_n: int = Field(default=10, ge=2)
+    diversity_top_n: int = Field(default=25, ge=1)
 
 
 class EmergenceConfig(_Model):
@@ -114,6 +124,10 @@ class CapacityConfig(_Model):
     min_count: int = Field(default=2, ge=1)  # a region-topic cell below this is never specialised
     rca_threshold: float = Field(default=1.0, gt=0)
     relatedness: Literal["association", "cosine", "jaccard", "prob"] = "association"
+    # "cooccurrence": topics related when the same actors (or regions) work in both (EconGeo);
+    # "embedding": cosine of topic centroids, which also relates topics that share no actor yet.
+    relatedness_source: Literal["cooccurrence", "embedding"] = "cooccurrence"
+    rca_smoothing: float = Field(default=0.0, ge=0)  # LQ pseudo-count per cell; 0 = EconGeo exactly
     cooccurrence_basis: Literal["actors", "regions"] = "actors"
 
 

@@ -17,8 +17,8 @@ logger = logging.getLogger(__name__)
 
 CANDIDATE_CSV_COLUMNS = [
     "candidate_key", "region", "region_name", "topic_id", "topic_label", "kind", "score", "emergence",
-    "specialisation", "density", "mass", "rca", "count", "actors", "emergence_score", "related_topics",
-    "partner_regions", "evidence_ids", "evidence_titles", "explanation",
+    "specialisation", "density", "mass", "rca", "count", "actors", "emergence_score", "complexity", "risk_reward",
+    "related_topics", "actor_names", "partner_regions", "evidence_ids", "evidence_titles", "lineage_id", "explanation",
 ]
 
 
@@ -34,14 +34,15 @@ def candidates_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
         flat.append({**{k: r.get(k) for k in CANDIDATE_CSV_COLUMNS},
                      "related_topics": list_cell(r["related_topic_labels"], " | "),
                      "partner_regions": list_cell(r["partner_regions"]),
+                     "actor_names": list_cell(r["actor_names"], " | "),
                      "evidence_ids": list_cell([e["doc_id"] for e in r["evidence"]]),
                      "evidence_titles": list_cell([e["title"] for e in r["evidence"]], " | ")})
     return pd.DataFrame(flat, columns=CANDIDATE_CSV_COLUMNS)
 
 
 def topics_frame(store: Store, run_id: str) -> pd.DataFrame:
-    topics = store.query("SELECT topic_id, label, top_terms, size FROM topics WHERE run_id = ? ORDER BY topic_id",
-                         [run_id])
+    topics = store.query("SELECT topic_id, lineage_id, label, top_terms, size, coherence FROM topics "
+                         "WHERE run_id = ? ORDER BY topic_id", [run_id])
     periods = store.query("SELECT topic_id, period, count FROM topic_periods WHERE run_id = ? ORDER BY period",
                           [run_id])
     scores = store.query("SELECT topic_id, metrics, score, emerging FROM emergence WHERE run_id = ?", [run_id])

@@ -24,7 +24,7 @@ from s3text.records import Document, QuarantineRecord
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -84,12 +84,31 @@ CREATE TABLE IF NOT EXISTS candidates (
     PRIMARY KEY (run_id, candidate_key));
 """
 
-# version -> SQL that upgrades a store from version-1 to version. Version 1 is the base schema.
-MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1}
+_V2 = """
+ALTER TABLE region_topics ADD COLUMN density_ext DOUBLE;
+ALTER TABLE topics ADD COLUMN lineage_id VARCHAR;
+ALTER TABLE topics ADD COLUMN coherence DOUBLE;
+CREATE TABLE topic_series (
+    run_id VARCHAR NOT NULL, topic_id INTEGER NOT NULL, period INTEGER NOT NULL, dimension VARCHAR NOT NULL,
+    value VARCHAR NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (run_id, topic_id, period, dimension, value));
+CREATE TABLE topic_lineage (
+    run_id VARCHAR NOT NULL, lineage_id VARCHAR NOT NULL, topic_id INTEGER, event VARCHAR NOT NULL,
+    parents JSON NOT NULL, similarity DOUBLE, jaccard DOUBLE, PRIMARY KEY (run_id, lineage_id));
+CREATE TABLE topic_centroids (
+    run_id VARCHAR NOT NULL, topic_id INTEGER NOT NULL, lineage_id VARCHAR NOT NULL, vector FLOAT[] NOT NULL,
+    PRIMARY KEY (run_id, topic_id));
+CREATE TABLE topic_complexity (
+    run_id VARCHAR NOT NULL, topic_id INTEGER NOT NULL, kci DOUBLE, pci DOUBLE, PRIMARY KEY (run_id, topic_id));
+"""
+
+# version -> SQL that upgrades a store from version-1 to version. Version 1 is the base schema;
+# version 2 adds topic lineage, series per source and region, complexity and density_ext.
+MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _V2}
 
 # Tables whose rows belong to one run; `replace_run_table` rewrites them wholesale.
 RUN_TABLES = (
     "topics", "doc_topics", "topic_periods", "emergence", "region_topics", "topic_relatedness", "candidates",
+    "topic_series", "topic_lineage", "topic_centroids", "topic_complexity",
 )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from s3text.config import TopicsConfig
 from s3text.errors import ModelError
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ class TopicModeler:
         min_df: int = 2,
         ngram_max: int = 2,
         stop_words: Collection[str] | None = None,
+        outlier_threshold: float | None = None,
     ) -> None:
         self.seed = seed
         self.min_topic_size = min_topic_size
@@ -48,6 +50,14 @@ class TopicModeler:
         self.min_df = min_df
         self.ngram_max = ngram_max
         self.stop_words = stop_words
+        self.outlier_threshold = outlier_threshold
+
+    @classmethod
+    def from_config(cls, cfg: TopicsConfig, *, stop_words: Collection[str] | None = None) -> TopicModeler:
+        return cls(seed=cfg.seed, min_topic_size=cfg.min_topic_size, min_samples=cfg.min_samples,
+                   cluster_selection=cfg.cluster_selection, umap_neighbors=cfg.umap_neighbors,
+                   umap_components=cfg.umap_components, top_terms=cfg.top_terms, min_df=cfg.min_df,
+                   ngram_max=cfg.ngram_max, stop_words=stop_words, outlier_threshold=cfg.outlier_threshold)
 
     def _check(self, docs: Sequence[str], embeddings: np.ndarray) -> None:
         if len(docs) != len(embeddings):
@@ -91,9 +101,21 @@ class TopicModeler:
         self._check(docs, embeddings)
         model = self._build(len(docs))
         topics, probs = model.fit_transform(list(docs), embeddings=embeddings)
+        topics = np.asarray(topics, dtype=int)
+        probs = np.asarray(probs if probs is not None else np.ones(len(docs)), dtype=float)
+        self.outlier_share_before_ = float(np.mean(topics == OUTLIER))
+        if self.outlier_threshold is not None and (topics == OUTLIER).any() and (topics != OUTLIER).any():
+            # BERTopic's "embeddings" strategy: an outlier joins the topic whose embedding it is most
+            # similar to, if at least this similar; c-TF-IDF is then recomputed with the new members.
+            reduced = np.asarray(model.reduce_outliers(list(docs), topics.tolist(), strategy="embeddings",
+                                                       embeddings=embeddings, threshold=self.outlier_threshold))
+            probs = np.where((topics == OUTLIER) & (reduced != OUTLIER), 0.0, probs)  # not a core member
+            topics = reduced
+            model.update_topics(list(docs), topics=topics.tolist(), vectorizer_model=model.vectorizer_model,
+                                top_n_words=self.top_terms)
         self.model_ = model
-        self.topics_ = np.asarray(topics, dtype=int)
-        self.probabilities_ = np.asarray(probs if probs is not None else np.ones(len(docs)), dtype=float)
+        self.topics_ = topics
+        self.probabilities_ = probs
         self.topic_info_ = self._topic_info(model)
         share = float(np.mean(self.topics_ == OUTLIER))
         self.outlier_share_ = share

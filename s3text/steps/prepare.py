@@ -7,6 +7,7 @@ Prefect tasks in ``pipeline/`` wrap these one to one; the library never imports 
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from s3text import emergence as em
+from s3text import lineage, quality
 from s3text.config import PipelineConfig
 from s3text.embed import Embedder, embedding_text
 from s3text.ingest import read_source
@@ -153,25 +155,61 @@ def embed(cfg: PipelineConfig, run_id: str, progress: Progress | None = None) ->
 
 
 def topics(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
-    """Fit topics on the cached embeddings of all usable documents; store topics and yearly counts."""
+    """Fit topics on the cached embeddings of all usable documents; give each topic its lineage id
+    (continued from the last completed run where the centroids match); store topics, yearly counts,
+    centroids and quality figures."""
     t = cfg.topics
     embedder = Embedder(model=cfg.embed.model)
+    stops = stop_words(cfg.normalise.supported_languages)
     with Store(cfg.store) as store:
         docs = _usable_documents(store)
         vectors = store.get_embeddings(embedder.model_id, docs["content_hash"].tolist())
-        modeler = TopicModeler(seed=t.seed, min_topic_size=t.min_topic_size, min_samples=t.min_samples,
-                               cluster_selection=t.cluster_selection,
-                               umap_neighbors=t.umap_neighbors, umap_components=t.umap_components,
-                               top_terms=t.top_terms, min_df=t.min_df, ngram_max=t.ngram_max,
-                               stop_words=stop_words(cfg.normalise.supported_languages))
-        modeler.fit(docs["lemmas"].tolist(), vectors)
-        doc_topics = pd.DataFrame({"doc_id": docs["doc_id"], "topic_id": modeler.topics_,
-                                   "probability": modeler.probabilities_})
-        store.replace_run_table("doc_topics", run_id, doc_topics)
-        store.replace_run_table("topics", run_id, modeler.topic_info_)
-        counts = em.year_counts(pd.DataFrame({"topic_id": modeler.topics_, "year": docs["year"]}))
-        periods = counts.stack().rename("count").reset_index()
-        periods.columns = ["topic_id", "period", "count"]
+        previous, previous_docs = _previous_lineage(store)
+    modeler = TopicModeler.from_config(t, stop_words=stops)
+    modeler.fit(docs["lemmas"].tolist(), vectors)
+    centroids = lineage.topic_centroids(modeler.topics_, vectors)
+    matched = lineage.match_lineage(
+        previous, centroids, run_id=run_id, min_similarity=t.lineage_min_similarity,
+        previous_docs=previous_docs, current_docs=lineage.topic_documents(modeler.topics_, docs["doc_id"].tolist()),
+        min_jaccard=t.lineage_min_jaccard if previous is not None else None,
+    )
+    terms = quality.topic_terms_from_info(modeler.topic_info_)
+    coherence = quality.topic_coherence(terms, docs["lemmas"].tolist(), top_n=t.coherence_top_n, stop_words=stops)
+    report = quality.quality_report(terms, docs["lemmas"].tolist(), modeler.topics_, stop_words=stops,
+                                    coherence_top_n=t.coherence_top_n, diversity_top_n=t.diversity_top_n)
+    info = modeler.topic_info_.assign(lineage_id=modeler.topic_info_["topic_id"].map(matched.mapping),
+                                      coherence=modeler.topic_info_["topic_id"].map(coherence))
+    counts = em.year_counts(pd.DataFrame({"topic_id": modeler.topics_, "year": docs["year"]}))
+    periods = counts.stack().rename("count").reset_index()
+    periods.columns = ["topic_id", "period", "count"]
+    events = matched.events.assign(parents=matched.events["parents"].map(json.dumps))
+    with Store(cfg.store) as store:
+        store.replace_run_table("doc_topics", run_id, pd.DataFrame({
+            "doc_id": docs["doc_id"], "topic_id": modeler.topics_, "probability": modeler.probabilities_}))
+        store.replace_run_table("topics", run_id, info)
         store.replace_run_table("topic_periods", run_id, periods[periods["count"] > 0])
+        store.replace_run_table("topic_lineage", run_id, events)
+        store.replace_run_table("topic_centroids", run_id, pd.DataFrame({
+            "topic_id": centroids.index.astype(int), "lineage_id": centroids.index.map(matched.mapping),
+            "vector": list(centroids.to_numpy(dtype=np.float32))}))
+    by_event = matched.events["event"].value_counts().to_dict()
     return {"documents_modelled": len(docs), "topics": len(modeler.topic_info_),
-            "outlier_share": round(modeler.outlier_share_, 4)}
+            "outlier_share": round(modeler.outlier_share_, 4),
+            "outlier_share_before_reduction": round(modeler.outlier_share_before_, 4),
+            "lineage": {str(k): int(v) for k, v in by_event.items()},
+            "quality": {k: round(float(v), 4) for k, v in report.items()}}
+
+
+def _previous_lineage(store: Store) -> tuple[pd.DataFrame | None, dict[str, set[str]] | None]:
+    """Centroids (index lineage id) and documents per lineage of the last completed run, if any."""
+    run = store.latest_run()
+    if run is None:
+        return None, None
+    rows = store.query("SELECT topic_id, lineage_id, vector FROM topic_centroids WHERE run_id = ?", [run])
+    if rows.empty:
+        return None, None
+    centroids = pd.DataFrame(np.stack(rows["vector"].to_numpy()), index=pd.Index(rows["lineage_id"]))
+    members = store.query(
+        "SELECT c.lineage_id, t.doc_id FROM doc_topics t JOIN topic_centroids c USING (run_id, topic_id) "
+        "WHERE t.run_id = ?", [run])
+    return centroids, {k: set(g["doc_id"]) for k, g in members.groupby("lineage_id")}

@@ -106,5 +106,13 @@ def test_second_run_adds_nothing_and_gives_the_same_candidates(two_runs: dict[st
     assert [(c["candidate_key"], round(c["score"], 12)) for c in again] == \
         [(c["candidate_key"], round(c["score"], 12)) for c in two_runs["first_candidates"]]
     with Store(two_runs["dir"] / "s3text.duckdb", read_only=True) as store:
-        runs = store.query("SELECT status FROM runs")
+        runs = store.query("SELECT run_id, status FROM runs ORDER BY started")
+        lineage = store.query("SELECT run_id, event FROM topic_lineage")
+        ids = store.query("SELECT run_id, lineage_id FROM topics")
     assert runs["status"].tolist() == ["completed", "completed"]
+    first_run, second_run = runs["run_id"]
+    assert set(lineage[lineage["run_id"] == first_run]["event"]) == {"new"}
+    assert set(lineage[lineage["run_id"] == second_run]["event"]) == {"continued"}, "a refit on the same data"
+    assert set(ids[ids["run_id"] == first_run]["lineage_id"]) == set(ids[ids["run_id"] == second_run]["lineage_id"])
+    assert second["topics"]["lineage"] == {"continued": first["topics"]["topics"]}
+    assert 0 < second["topics"]["quality"]["diversity"] <= 1

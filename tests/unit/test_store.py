@@ -87,3 +87,22 @@ def test_replace_run_table_rewrites_only_that_run(tmp_path: Path) -> None:
         assert counts["n"].tolist() == [1, 2]
         with pytest.raises(StoreError):
             store.replace_run_table("documents", "r1", frame)
+
+
+def test_a_version_1_store_is_migrated_without_losing_rows(tmp_path: Path) -> None:
+    from s3text.store import MIGRATIONS
+
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    con.execute(MIGRATIONS[1])
+    con.execute("INSERT INTO schema_version VALUES (1)")
+    con.execute("INSERT INTO region_topics VALUES ('r1', 'ITC4', 3, 5, 2, 1.5, true, 0.4)")
+    con.execute("INSERT INTO topics VALUES ('r1', 3, 'solar, roof', 'solar, roof', 5)")
+    con.close()
+    with Store(path) as store:
+        assert store.schema_version() == SCHEMA_VERSION == 2
+        row = store.query("SELECT region, rca, density, density_ext FROM region_topics").iloc[0].tolist()
+        assert row[:3] == ["ITC4", 1.5, 0.4] and pd.isna(row[3])
+        assert store.query("SELECT label, lineage_id FROM topics").iloc[0].tolist() == ["solar, roof", None]
+        assert store.count("topic_lineage") == 0

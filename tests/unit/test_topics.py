@@ -55,3 +55,16 @@ def test_too_few_documents_is_a_clear_error(corpus: tuple[list[str], np.ndarray]
         TopicModeler(**PARAMS).fit(lemmas[:50], vectors[:40])  # type: ignore[arg-type]
     with pytest.raises(ModelError, match="identical"):
         TopicModeler(**PARAMS).fit(["same text"] * 50, np.repeat(vectors[:1], 50, axis=0))  # type: ignore[arg-type]
+
+
+def test_outlier_reduction_reassigns_only_similar_documents(fitted: TopicModeler,
+                                                            corpus: tuple[list[str], np.ndarray]) -> None:
+    assert fitted.outlier_share_ == fitted.outlier_share_before_ > 0, "no reduction unless configured"
+    reduced = TopicModeler(**PARAMS, outlier_threshold=0.3).fit(*corpus)  # type: ignore[arg-type]
+    assert reduced.outlier_share_before_ == fitted.outlier_share_
+    assert reduced.outlier_share_ < reduced.outlier_share_before_
+    kept = fitted.topics_ != -1
+    np.testing.assert_array_equal(reduced.topics_[kept], fitted.topics_[kept]), "core members never move"
+    moved = (fitted.topics_ == -1) & (reduced.topics_ != -1)
+    assert (reduced.probabilities_[moved] == 0).all()
+    assert reduced.topic_info_["size"].sum() == int((reduced.topics_ != -1).sum())

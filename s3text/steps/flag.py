@@ -1,0 +1,83 @@
+"""The candidates step: flag (region, topic) bundles and store each with its explanation."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+
+from s3text import candidates as cand
+from s3text.complexity import risk_reward
+from s3text.config import PipelineConfig
+from s3text.regions import NutsTable, load_region_sets
+from s3text.steps.analyse import doc_topic_regions, json_default, region_units
+from s3text.store import Store
+
+ACTORS_SHOWN = 10
+
+
+def candidates(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
+    """Flag candidates; each record carries its score components, related strengths, actors,
+    evidence, partner regions, Balland's risk/reward quadrant and a plain-language explanation."""
+    c = cfg.candidates
+    with Store(cfg.store) as store:
+        scores = store.query("SELECT topic_id, score, emerging FROM emergence WHERE run_id = ?", [run_id])
+        table = store.query("SELECT * EXCLUDE (run_id) FROM region_topics WHERE run_id = ?", [run_id])
+        topic_info = store.query("SELECT topic_id, label, lineage_id FROM topics WHERE run_id = ?", [run_id])
+        related = store.query("SELECT topic_a, topic_b, value FROM topic_relatedness WHERE run_id = ?", [run_id])
+        tci = store.query("SELECT topic_id, kci FROM topic_complexity WHERE run_id = ?", [run_id])
+        links = doc_topic_regions(store, cfg, run_id)
+        titles = store.query("SELECT doc_id, title, source, year FROM documents").set_index("doc_id")
+        names = store.query("SELECT actor_id, name FROM actors").set_index("actor_id")["name"]
+    topics = sorted(set(topic_info["topic_id"].astype(int)))
+    phi = related.pivot_table(index="topic_a", columns="topic_b", values="value", fill_value=0.0).reindex(
+        index=topics, columns=topics, fill_value=0.0)
+    nuts = NutsTable.load(cfg.regions.nuts_table, cfg.regions.nuts_version)
+    units = region_units(cfg)
+    allowed = None
+    if c.region_set is not None:
+        codes = load_region_sets(cfg.regions.region_sets)[c.region_set]
+        allowed = {r for r in table["region"].unique() if units.in_set(r, codes)}
+    flagged = cand.flag_candidates(
+        emergence=scores.set_index("topic_id"), capacity=table, relatedness=phi,
+        actor_topics=links[["region", "actor_id", "topic_id"]].drop_duplicates(),
+        lineage_ids=topic_info.set_index("topic_id")["lineage_id"], cfg=c, regions=allowed,
+    )
+    evidence = cand.select_evidence(flagged, links[["doc_id", "region", "topic_id", "probability", "date"]],
+                                    n=c.evidence_documents)
+    quadrants = risk_reward(table, tci.set_index("topic_id")["kci"].dropna()).set_index(["region", "topic_id"])
+    docs_per_actor = links.groupby(["region", "actor_id"])["doc_id"].nunique()
+    labels = topic_info.set_index("topic_id")["label"]
+    records = []
+    for _, row in flagged.iterrows():
+        record = row.to_dict()
+        key = (row["region"], row["topic_id"])
+        record["region_name"] = units.label(row["region"], nuts)
+        record["topic_label"] = str(labels.get(row["topic_id"], ""))
+        record["related_topic_labels"] = [str(labels.get(t, t)) for t in row["related_topics"]]
+        record["complexity"] = float(quadrants.at[key, "complexity"]) if key in quadrants.index else None
+        record["risk_reward"] = str(quadrants.at[key, "quadrant"]) if key in quadrants.index else None
+        ranked = sorted(row["actor_ids"], key=lambda a: (-docs_per_actor.get((row["region"], a), 0), a))
+        record["actor_names"] = [str(names.get(a, a)) for a in ranked[:ACTORS_SHOWN]]
+        record["partner_regions"] = [p["region"] for p in row["partners"]]
+        record["explanation"] = cand.explain(row, region_name=record["region_name"],
+                                             topic_label=record["topic_label"],
+                                             related_labels=record["related_topic_labels"],
+                                             min_count=cfg.capacity.min_count)
+        record["evidence"] = [
+            {"doc_id": d, "title": str(titles.at[d, "title"]), "source": str(titles.at[d, "source"]),
+             "year": int(titles.at[d, "year"])}
+            for d in evidence[row["candidate_key"]]
+        ]
+        records.append(record)
+    frame = pd.DataFrame({
+        "candidate_key": [r["candidate_key"] for r in records], "region": [r["region"] for r in records],
+        "topic_id": [int(r["topic_id"]) for r in records], "kind": [r["kind"] for r in records],
+        "score": [float(r["score"]) for r in records],
+        "record": [json.dumps(r, default=json_default, ensure_ascii=False) for r in records],
+    })
+    with Store(cfg.store) as store:
+        store.replace_run_table("candidates", run_id, frame)
+    return {"candidates": len(frame), "strengthen": int((frame["kind"] == "strengthen").sum()),
+            "diversify": int((frame["kind"] == "diversify").sum())}
