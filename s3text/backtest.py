@@ -100,6 +100,7 @@ def backtest(
 
     table = scores.loc[ids, ["score", "emerging", "recent_count", "base_count", "growth"]].copy()
     table["naive"] = (table["recent_count"] + 1) / (table["base_count"] + 1)
+    table["escore"] = em.porter_escore(counts, totals, end_year=until).loc[ids, "escore"]
     table["recent_assigned"], table["future_assigned"] = c_recent, c_future
     table["realised_growth"] = realised
     table.insert(0, "label", modeler.topic_info_.set_index("topic_id").loc[ids, "label"])
@@ -121,22 +122,24 @@ def _summary(table: pd.DataFrame, cfg: BacktestConfig, **context: Any) -> dict[s
         **context, "topics": len(table), "flagged": len(flagged), "k": k,
         "precision_at_k": {"ours": precision_at_k(table["score"], truth, k),
                            "naive": precision_at_k(table["naive"], truth, k),
+                           "porter": precision_at_k(table["escore"], truth, k),
                            "random_expected": k / len(table) if len(table) else 0.0,
                            "random_mean": float(np.mean(random_p)) if random_p else 0.0},
         "flags_that_grew": {"ours": float(grew[flagged].mean()) if len(flagged) else None,
                             "naive": float(grew[naive_top].mean()) if len(flagged) else None,
                             "base_rate": float(grew.mean())},
         "spearman": {"ours": float(table["score"].corr(truth, method="spearman")),
-                     "naive": float(table["naive"].corr(truth, method="spearman"))},
+                     "naive": float(table["naive"].corr(truth, method="spearman")),
+                     "porter": float(table["escore"].corr(truth, method="spearman"))},
     }
 
 
 def to_markdown(results: list[BacktestResult], *, command: str, sources: list[str] | None) -> str:
     """The table docs/BACKTEST.md shows, one row per `until` year, then each year's flagged topics."""
     lines = [
-        "| until | docs ≤ until | docs after (horizon) | topics | flagged | k | P@k ours | P@k naive | "
-        "P@k random | flags that grew: ours / naive / base rate | Spearman ours / naive |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+        "| until | docs ≤ until | docs after (horizon) | topics | flagged | k | P@k ours | P@k Porter | P@k naive | "
+        "P@k random | flags that grew: ours / naive / base rate | Spearman ours / Porter / naive |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     for r in results:
         s = r.summary
@@ -144,8 +147,9 @@ def to_markdown(results: list[BacktestResult], *, command: str, sources: list[st
         fmt = lambda v: "–" if v is None else f"{v:.2f}"  # noqa: E731
         lines.append(
             f"| {r.until} | {s['n_past']} | {s['n_future']} | {s['topics']} | {s['flagged']} | {s['k']} | "
-            f"{p['ours']:.2f} | {p['naive']:.2f} | {p['random_expected']:.2f} | "
-            f"{fmt(g['ours'])} / {fmt(g['naive'])} / {g['base_rate']:.2f} | {rho['ours']:.2f} / {rho['naive']:.2f} |"
+            f"{p['ours']:.2f} | {p['porter']:.2f} | {p['naive']:.2f} | {p['random_expected']:.2f} | "
+            f"{fmt(g['ours'])} / {fmt(g['naive'])} / {g['base_rate']:.2f} | "
+            f"{rho['ours']:.2f} / {rho['porter']:.2f} / {rho['naive']:.2f} |"
         )
     scope = ", ".join(sources) if sources else "all sources of the config"
     out = [f"Command: `{command}`", "", f"Documents: {scope}.", "", *lines, ""]

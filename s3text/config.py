@@ -102,6 +102,13 @@ class EmergenceConfig(_Model):
     weight_growth: float = Field(default=0.6, ge=0)
     weight_novelty: float = Field(default=0.2, ge=0)
     weight_persistence: float = Field(default=0.2, ge=0)
+    # Porter et al. (2018) filters and EScore threshold, as pyGrams and the 2020 Scientometrics
+    # follow-up use them (docs/METHODS.md 1.7); reported next to our flag, not used for candidates.
+    porter_max_base_share: float = Field(default=0.15, ge=0, le=1)
+    porter_min_periods: int = Field(default=3, ge=1)
+    porter_min_records: int = Field(default=7, ge=1)
+    porter_min_growth_ratio: float = Field(default=2.0, ge=0)
+    porter_min_escore: float = 1.77
 
 
 class LensesConfig(_Model):

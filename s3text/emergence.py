@@ -220,3 +220,43 @@ def porter_escore(
         },
         index=pd.Index(counts.index, name="topic_id"),
     )
+
+
+def porter_filters(
+    counts: pd.DataFrame,
+    totals: pd.Series,
+    cfg: EmergenceConfig,
+    *,
+    end_year: int,
+    base: int = 3,
+    active: int = 7,
+) -> pd.DataFrame:
+    """Porter et al. (2018) candidate filters on the same ``base + active`` window as the EScore.
+
+    - novelty: base-window share of documents below ``porter_max_base_share`` (0.15): the topic was
+      not already common;
+    - persistence: documents in at least ``porter_min_periods`` (3) periods of the window;
+    - records: at least ``porter_min_records`` (7) documents in the window;
+    - growth: documents per active period over documents per base period above
+      ``porter_min_growth_ratio`` (2); a topic absent from the base window passes when present;
+    - ``porter_emerging``: all four and EScore ≥ ``porter_min_escore`` (1.77). The community filter
+      (more than one actor) is added by the caller, which knows the actors.
+    """
+    c, n = _window(counts, totals, end_year - base - active + 1, end_year)
+    c_base, c_active = c[:, :base].sum(axis=1), c[:, base:].sum(axis=1)
+    n_base = float(n[:base].sum())
+    base_share = c_base / n_base if n_base > 0 else np.zeros(len(c))
+    rate_base, rate_active = c_base / max(base, 1), c_active / active
+    grows = np.where(c_base > 0, rate_active > cfg.porter_min_growth_ratio * rate_base, c_active > 0)
+    escore = porter_escore(counts, totals, base=base, active=active, end_year=end_year)["escore"].to_numpy()
+    out = pd.DataFrame(
+        {
+            "porter_novel": base_share < cfg.porter_max_base_share,
+            "porter_persistent": (c > 0).sum(axis=1) >= cfg.porter_min_periods,
+            "porter_records": c.sum(axis=1) >= cfg.porter_min_records,
+            "porter_growth": grows,
+        },
+        index=pd.Index(counts.index, name="topic_id"),
+    )
+    out["porter_emerging"] = out.all(axis=1) & (escore >= cfg.porter_min_escore)
+    return out

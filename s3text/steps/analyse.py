@@ -47,6 +47,7 @@ def emergence(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
         end = int(scores["end_year"].iloc[0])
         scores = scores.join([
             em.porter_escore(counts, totals, end_year=end).drop(columns="end_year"),
+            em.porter_filters(counts, totals, e, end_year=end),
             lenses.burst_summary(counts, totals, cfg.lenses, end_year=end).drop(columns="end_year"),
             lenses.quadrant(counts, totals, start=end - e.recent_years - e.base_years + 1, end=end, cfg=cfg.lenses),
             lenses.community(entities, end_year=end, recent_years=e.recent_years, base_years=e.base_years,
@@ -54,6 +55,8 @@ def emergence(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
             lenses.diffusion(entities.drop_duplicates("doc_id")[["doc_id", "topic_id", "year", "source_kind"]],
                              end_year=end, cfg=cfg.lenses).drop(columns="end_year"),
         ])
+        # Porter's community attribute: more than one organisation behind the topic.
+        scores["porter_emerging"] &= scores["multiple_communities"].astype(bool)
     series = _topic_series(entities)
     metrics = scores.drop(columns=["score", "emerging"]).astype(object).where(scores.notna(), None)
     frame = pd.DataFrame({
@@ -66,6 +69,7 @@ def emergence(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
         store.replace_run_table("topic_series", run_id, series)
     return {"topics_scored": len(scores), "emerging_topics": int(scores["emerging"].sum()),
             "in_burst": int(scores.get("in_burst_at_end", pd.Series(dtype=bool)).sum()),
+            "porter_emerging": int(scores.get("porter_emerging", pd.Series(dtype=bool)).sum()),
             "end_year": int(scores["end_year"].iloc[0]) if len(scores) else None}
 
 

@@ -181,3 +181,24 @@ def test_porter_escore_by_hand() -> None:
     later = counts.assign(**{"2025": 99}).rename(columns={"2025": 2025})
     later_out = porter_escore(later, pd.concat([totals, pd.Series([144], index=[2025])]), end_year=2024)
     assert abs(later_out.loc[7, "escore"] - out.loc[7, "escore"]) < 1e-12
+
+
+def test_porter_filters_worked_by_hand() -> None:
+    from s3text.emergence import porter_filters
+
+    years = list(range(2010, 2020))  # base 2010-2012, active 2013-2019
+    totals = pd.Series([100] * 10, index=years)
+    counts = pd.DataFrame(
+        [
+            [0, 0, 1, 2, 3, 4, 5, 6, 8, 10],  # rising from nothing: passes every filter
+            [20, 20, 20, 20, 20, 20, 20, 20, 20, 20],  # base share 0.2 > 0.15: not novel, and flat
+            [0, 0, 0, 0, 0, 0, 0, 0, 3, 3],  # 6 records in 2 periods: too few, not persistent
+        ],
+        index=pd.Index([0, 1, 2], name="topic_id"), columns=years,
+    )
+    out = porter_filters(counts, totals, EmergenceConfig(), end_year=2019)
+    # Topic 0: base share 1/300 < 0.15; 8 periods with documents; 39 records; active rate 38/7 per
+    # year > 2 x base rate 1/3; EScore well above 1.77.
+    assert out.loc[0].tolist() == [True, True, True, True, True]
+    assert out.loc[1, ["porter_novel", "porter_growth", "porter_emerging"]].tolist() == [False, False, False]
+    assert out.loc[2, ["porter_persistent", "porter_records", "porter_emerging"]].tolist() == [False, False, False]
