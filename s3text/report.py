@@ -54,8 +54,8 @@ def topics_frame(store: Store, run_id: str) -> pd.DataFrame:
     topics["first_year"] = [min(per_year.get(t, {0: 0})) for t in topics["topic_id"]]
     topics["last_year"] = [max(per_year.get(t, {0: 0})) for t in topics["topic_id"]]
     topics["counts_per_year"] = [json.dumps(per_year.get(t, {})) for t in topics["topic_id"]]
-    for key in ("growth", "novelty", "persistence", "escore", "porter_emerging", "in_burst_at_end", "quadrant", "actors_recent",
-                "regions_recent", "diffusion"):
+    for key in ("growth", "novelty", "persistence", "escore", "porter_emerging", "in_burst_at_end", "quadrant",
+                "actors_recent", "regions_recent", "diffusion"):
         topics[key] = [metrics.get(int(t), {}).get(key) for t in topics["topic_id"]]
     topics["emergence_score"] = [score_of.get(int(t)) for t in topics["topic_id"]]
     topics["emerging"] = [bool(emerging.get(int(t), False)) for t in topics["topic_id"]]
