@@ -129,6 +129,9 @@ class LensesConfig(_Model):
 
 class CapacityConfig(_Model):
     min_count: int = Field(default=2, ge=1)  # a region-topic cell below this is never specialised
+    # "documents": a document counts once per region; "actors": once per participating actor of
+    # the region, so a project with five partners in one region weighs five times.
+    weighting: Literal["documents", "actors"] = "documents"
     rca_threshold: float = Field(default=1.0, gt=0)
     relatedness: Literal["association", "cosine", "jaccard", "prob"] = "association"
     # "cooccurrence": topics related when the same actors (or regions) work in both (EconGeo);

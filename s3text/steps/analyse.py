@@ -38,7 +38,7 @@ def emergence(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
         actors = store.query("SELECT DISTINCT doc_id, actor_id FROM document_actors")
         regions = _doc_regions(store, cfg)
     # Every document stays (left joins): a topic's community counts actors and regions where known.
-    entities = (docs[["doc_id", "topic_id", "year"]].merge(kinds, on="doc_id")
+    entities = (docs[["doc_id", "topic_id", "year", "date"]].merge(kinds, on="doc_id")
                 .merge(actors, on="doc_id", how="left").merge(regions, on=["doc_id", "actor_id"], how="left"))
     counts = em.year_counts(docs[["topic_id", "year"]])
     totals = em.year_totals(docs["year"])
@@ -74,9 +74,11 @@ def emergence(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
 
 
 def _topic_series(entities: pd.DataFrame) -> pd.DataFrame:
-    """Documents per topic and year, by source kind and by region (a document counts once per value)."""
+    """Documents per topic and year, by source kind, by region and by quarter (``value`` Q1..Q4 of
+    ``period``); a document counts once per value."""
     parts = []
-    for dimension, column in (("source", "source_kind"), ("region", "region")):
+    entities = entities.assign(quarter="Q" + ((pd.to_datetime(entities["date"]).dt.month - 1) // 3 + 1).astype(str))
+    for dimension, column in (("source", "source_kind"), ("region", "region"), ("quarter", "quarter")):
         rows = entities.dropna(subset=[column]).drop_duplicates(["doc_id", column])
         rows = rows[rows["topic_id"] != OUTLIER]
         grouped = rows.groupby(["topic_id", "year", column]).size().rename("count").reset_index()
@@ -109,7 +111,10 @@ def capacity(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
     with Store(cfg.store) as store:
         links = doc_topic_regions(store, cfg, run_id)
         centroids = store.query("SELECT topic_id, vector FROM topic_centroids WHERE run_id = ?", [run_id])
-    counts = cap.region_topic_counts(links[["doc_id", "region"]], links[["doc_id", "topic_id"]])
+    if c.weighting == "actors":
+        counts = pd.crosstab(links["region"], links["topic_id"]).rename_axis(index="region", columns="topic_id")
+    else:
+        counts = cap.region_topic_counts(links[["doc_id", "region"]], links[["doc_id", "topic_id"]])
     if c.relatedness_source == "embedding":
         phi = cap.embedding_relatedness(pd.DataFrame(np.stack(centroids["vector"].to_numpy()),
                                                      index=pd.Index(centroids["topic_id"].astype(int))))
