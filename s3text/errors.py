@@ -6,7 +6,8 @@ Hierarchy::
     ├── ConfigError      [S3E001] invalid or unknown configuration
     ├── InputError       [S3E010] unreadable input; names file, row and field
     ├── StoreError       [S3E020] store missing, locked or at an unknown schema version
-    └── ModelError       [S3E030] a model cannot be fitted on the data given
+    ├── ModelError       [S3E030] a model cannot be fitted on the data given
+    └── ReviewError      [S3E040] an analyst's decision is invalid (status, reviewer, candidate)
 
 Messages start with a stable code so tests and runbooks can match on it, not on the prose.
 """
@@ -40,3 +41,7 @@ class StoreError(S3TextError):
 
 class ModelError(S3TextError):
     code = "S3E030"
+
+
+class ReviewError(S3TextError):
+    code = "S3E040"

@@ -11,21 +11,24 @@ import pandas as pd
 
 from s3text.config import PipelineConfig
 from s3text.export import list_cell, write_csv, write_json
+from s3text.review import current_decisions, with_review_state
 from s3text.store import Store
 
 logger = logging.getLogger(__name__)
 
 CANDIDATE_CSV_COLUMNS = [
-    "candidate_key", "region", "region_name", "topic_id", "topic_label", "kind", "score", "emergence",
-    "specialisation", "density", "mass", "rca", "count", "actors", "emergence_score", "complexity", "risk_reward",
-    "related_topics", "actor_names", "partner_regions", "evidence_ids", "evidence_titles", "lineage_id", "explanation",
+    "candidate_key", "status", "changed_since_review", "reviewer", "note", "region", "region_name", "topic_id",
+    "topic_label", "kind", "score", "emergence", "specialisation", "density", "mass", "rca", "count", "actors",
+    "emergence_score", "complexity", "risk_reward", "related_topics", "actor_names", "partner_regions",
+    "evidence_ids", "evidence_titles", "lineage_id", "explanation",
 ]
 
 
 def load_candidates(store: Store, run_id: str) -> list[dict[str, Any]]:
+    """The run's candidates, each with its analysts' review state (status ``new`` when undecided)."""
     rows = store.query("SELECT record FROM candidates WHERE run_id = ? ORDER BY score DESC, candidate_key",
                        [run_id])
-    return [json.loads(r) for r in rows["record"]]
+    return with_review_state([json.loads(r) for r in rows["record"]], current_decisions(store))
 
 
 def candidates_frame(records: list[dict[str, Any]]) -> pd.DataFrame:

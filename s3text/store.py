@@ -24,7 +24,7 @@ from s3text.records import Document, QuarantineRecord
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -101,9 +101,21 @@ CREATE TABLE topic_complexity (
     run_id VARCHAR NOT NULL, topic_id INTEGER NOT NULL, kci DOUBLE, pci DOUBLE, PRIMARY KEY (run_id, topic_id));
 """
 
+_V3 = """
+CREATE TABLE decisions (
+    candidate_key VARCHAR PRIMARY KEY, status VARCHAR NOT NULL, note VARCHAR, reviewer VARCHAR NOT NULL,
+    decided_at TIMESTAMP NOT NULL, run_id VARCHAR, fingerprint VARCHAR);
+CREATE SEQUENCE decision_log_seq;
+CREATE TABLE decision_log (
+    id BIGINT PRIMARY KEY DEFAULT nextval('decision_log_seq'), candidate_key VARCHAR NOT NULL,
+    from_status VARCHAR NOT NULL, to_status VARCHAR NOT NULL, note VARCHAR, reviewer VARCHAR NOT NULL,
+    changed_at TIMESTAMP NOT NULL, run_id VARCHAR);
+"""
+
 # version -> SQL that upgrades a store from version-1 to version. Version 1 is the base schema;
-# version 2 adds topic lineage, series per source and region, complexity and density_ext.
-MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _V2}
+# version 2 adds topic lineage, series per source and region, complexity and density_ext;
+# version 3 the analysts' decisions and their audit log (never written by a refresh).
+MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _V2, 3: _V3}
 
 # Tables whose rows belong to one run; `replace_run_table` rewrites them wholesale.
 RUN_TABLES = (

@@ -12,6 +12,7 @@ import pytest
 
 from s3text.candidates import candidate_score
 from s3text.config import load_config
+from s3text.review import decide
 from s3text.store import Store
 
 pytestmark = pytest.mark.slow
@@ -37,6 +38,9 @@ def two_runs(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) ->
     overrides = [f"store={out / 's3text.duckdb'}", f"out_dir={out / 'out'}"]
     first = refresh(config_path=str(CONFIG), overrides=overrides)
     first_candidates = json.loads((out / "out" / "candidates.json").read_text())
+    with Store(out / "s3text.duckdb") as store:  # an analyst reviews one candidate between refreshes
+        decide(store, candidate_key=first_candidates[0]["candidate_key"], status="accepted", reviewer="ana",
+               note="fits the S3 priority", record=first_candidates[0], run_id=first["run_id"])
     second = refresh(config_path=str(CONFIG), overrides=overrides)
     return {"first": first, "second": second, "first_candidates": first_candidates, "dir": out,
             "cfg": load_config(CONFIG, overrides)}
@@ -103,6 +107,9 @@ def test_second_run_adds_nothing_and_gives_the_same_candidates(two_runs: dict[st
     assert second["ingest"]["quarantined_new"] == 0
     assert second["embed"]["embeddings_new"] == 0
     again = json.loads((two_runs["dir"] / "out" / "candidates.json").read_text())
+    reviewed = [c for c in again if c["candidate_key"] == two_runs["first_candidates"][0]["candidate_key"]]
+    assert [(c["status"], c["reviewer"], c["changed_since_review"]) for c in reviewed] == [("accepted", "ana", False)]
+    assert {c["status"] for c in again if c not in reviewed} == {"new"}
     assert [(c["candidate_key"], round(c["score"], 12)) for c in again] == \
         [(c["candidate_key"], round(c["score"], 12)) for c in two_runs["first_candidates"]]
     with Store(two_runs["dir"] / "s3text.duckdb", read_only=True) as store:

@@ -101,7 +101,7 @@ def test_a_version_1_store_is_migrated_without_losing_rows(tmp_path: Path) -> No
     con.execute("INSERT INTO topics VALUES ('r1', 3, 'solar, roof', 'solar, roof', 5)")
     con.close()
     with Store(path) as store:
-        assert store.schema_version() == SCHEMA_VERSION == 2
+        assert store.schema_version() == SCHEMA_VERSION
         row = store.query("SELECT region, rca, density, density_ext FROM region_topics").iloc[0].tolist()
         assert row[:3] == ["ITC4", 1.5, 0.4] and pd.isna(row[3])
         assert store.query("SELECT label, lineage_id FROM topics").iloc[0].tolist() == ["solar, roof", None]
