@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test lint bench install clean
+.PHONY: run test lint bench install clean browser
 
 install: $(STAMP)
 
@@ -25,7 +25,16 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/s3text run --config configs/default.yaml
 
-test: $(STAMP)
+# Real Chromium for the review-page tests, from Debian's packages (root with apt, as in CI);
+# elsewhere the browser tests skip with a message, except under CI where they must run.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null && apt-get install -y -q chromium chromium-driver >/dev/null; }; \
+	  else echo "chromium/chromedriver missing: browser tests will be skipped"; fi; }
+
+test: $(STAMP) browser
 	$(VENV)/bin/ruff check s3text pipeline tests
 	$(VENV)/bin/mypy
 	$(PY) -m pytest

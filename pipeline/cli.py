@@ -112,6 +112,126 @@ def backtest(
         atomic_write(write, emit)
 
 
+def _store_of(config: Path, overrides: list[str] | None) -> Path:
+    """The store named by the config (a relative config path from here or the project root, relative
+    paths inside it from the project root); exit 78 on a bad config."""
+    from s3text.config import load_config
+    from s3text.errors import ConfigError
+
+    root = Path(__file__).resolve().parent.parent
+    if not config.is_absolute() and not config.exists():
+        config = root / config
+    try:
+        return load_config(config, list(overrides or [])).resolve_paths(root).store
+    except ConfigError as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(EXIT_CONFIG) from exc
+
+
+def _store_failed(exc: Exception) -> typer.Exit:
+    console.print(f"[red]{exc}")
+    return typer.Exit(EXIT_TEMPFAIL if "lock" in str(exc).lower() else 1)
+
+
+@app.command("export")
+def export_files(
+    out: Annotated[Path, typer.Option("--out", "-o", help="folder for the files")],
+    formats: Annotated[list[str] | None, typer.Option(
+        "--format", "-f", help="csv, json, parquet or xlsx (repeatable; default csv)")] = None,
+    config: Annotated[Path, typer.Option("--config", "-c", help="YAML config (names the store)")] = Path(
+        "configs/default.yaml"),
+    overrides: Annotated[list[str] | None, typer.Option("--set", help="dotted override, e.g. store=x.duckdb")] = None,
+    run_id: Annotated[str | None, typer.Option("--run-id", help="run to export; default the latest completed")] = None,
+    status: Annotated[list[str] | None, typer.Option(
+        "--status", help="only candidates with this review status (repeatable): new, accepted, rejected, watch",
+    )] = None,
+) -> None:
+    """Export a run: candidates with review status, topics, region-topic metrics, evidence links (docs/EXPORTS.md)."""
+    from s3text.errors import StoreError
+    from s3text.exports import FORMATS, export_run
+    from s3text.review import STATUSES
+
+    chosen = list(formats or ["csv"])
+    if set(chosen) - set(FORMATS):
+        raise typer.BadParameter(f"choose from {', '.join(FORMATS)}; got {', '.join(chosen)}", param_hint="--format")
+    if set(status or []) - set(STATUSES):
+        raise typer.BadParameter(f"choose from {', '.join(STATUSES)}", param_hint="--status")
+    store = _store_of(config, overrides)
+    try:
+        written = export_run(store, out, formats=chosen, run_id=run_id, statuses=status or None)
+    except StoreError as exc:
+        raise _store_failed(exc) from exc
+    console.print(f"Wrote {len(written)} files to {out}: " + ", ".join(p.name for p in written))
+
+
+@app.command("report")
+def report_file(
+    out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write")],
+    config: Annotated[Path, typer.Option("--config", "-c", help="YAML config (names the store)")] = Path(
+        "configs/default.yaml"),
+    overrides: Annotated[list[str] | None, typer.Option("--set", help="dotted override, e.g. store=x.duckdb")] = None,
+    run_id: Annotated[str | None, typer.Option("--run-id", help="run to report; default the latest completed")] = None,
+    per_region: Annotated[int, typer.Option("--per-region", min=1, help="candidates shown per region")] = 3,
+) -> None:
+    """Write a self-contained static HTML report of a run: summary, trend charts, top candidates per region."""
+    from s3text.errors import StoreError
+    from s3text.html_report import write_report
+
+    store = _store_of(config, overrides)
+    try:
+        path = write_report(store, out, run_id=run_id, per_region=per_region)
+    except StoreError as exc:
+        raise _store_failed(exc) from exc
+    console.print(f"Wrote {path}")
+
+
+@app.command()
+def serve(
+    config: Annotated[Path, typer.Option("--config", "-c", help="YAML config")] = Path("configs/default.yaml"),
+    overrides: Annotated[list[str] | None, typer.Option("--set", help="dotted override")] = None,
+    web_config: Annotated[Path | None, typer.Option(
+        "--web-config", help="YAML whose web: section holds reviewers, port, public statuses")] = None,
+    host: Annotated[str | None, typer.Option("--host", help="default 127.0.0.1")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="default 8484")] = None,
+    store: Annotated[Path | None, typer.Option("--store", help="store to serve (default: the config's)")] = None,
+) -> None:
+    """Serve the review pages and the portal's JSON API (/api/v1) on the store."""
+    import uvicorn
+
+    from s3text.config import load_config
+    from s3text.errors import ConfigError, StoreError
+    from s3text.web import WebConfig, create_app, load_web_config
+    from s3text.web.config import is_loopback
+    from s3text.web.gate import StoreBusy
+
+    root = Path(__file__).resolve().parent.parent
+    try:
+        cfg = load_config(config, list(overrides or [])).resolve_paths(root)
+        web_cfg = load_web_config(web_config) if web_config is not None else cfg.web
+        updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+        web_cfg = WebConfig.model_validate({**web_cfg.model_dump(), **updates})
+        server = create_app(store or cfg.store, web_cfg, cfg)
+    except ConfigError as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(EXIT_CONFIG) from exc
+    except StoreBusy as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(EXIT_TEMPFAIL) from exc
+    except StoreError as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(1) from exc
+    except ValueError as exc:  # pydantic's ValidationError for --port out of range
+        console.print(f"[red]{exc}")
+        raise typer.Exit(EXIT_CONFIG) from exc
+    if not is_loopback(web_cfg.host):
+        console.print(f"[yellow]Listening on {web_cfg.host}: the pages and the public API are open to anyone who "
+                      "can reach it, and sign-ins travel in clear text unless a TLS proxy is in front.")
+    if not web_cfg.reviewers:
+        console.print("[yellow]No reviewers configured (web.reviewers): decisions cannot be recorded.")
+    console.print(f"s3text review server on http://{web_cfg.host}:{web_cfg.port}/ (Ctrl+C stops it)")
+    uvicorn.run(server, host=web_cfg.host, port=web_cfg.port, server_header=False, log_level="info")
+
+
 def print_summary(manifest: dict[str, Any]) -> None:
     s = manifest["stages"]
     table = Table(title=f"s3text run {manifest['run_id']}")

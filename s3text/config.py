@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from s3text.errors import ConfigError
 
@@ -172,6 +173,29 @@ class BacktestConfig(_Model):
     seed: int = 0
 
 
+class WebConfig(_Model):
+    """Where the server listens, who may decide, and what the public API shows."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8484, ge=1, le=65535)
+    # reviewer name -> token, or "env:VARIABLE" naming the environment variable holding it
+    reviewers: dict[str, SecretStr] = Field(default_factory=dict)
+    # statuses the JSON API shows without a reviewer's identity
+    public_statuses: tuple[Literal["new", "accepted", "rejected", "watch"], ...] = ("accepted",)
+    page_size: int = Field(default=25, ge=1, le=500)
+    # seconds the server keeps its read-only store connection after the last request; a refresh
+    # waits for it (0: close after every request)
+    store_idle_seconds: float = Field(default=1.0, ge=0, le=60)
+
+    @field_validator("reviewers")
+    @classmethod
+    def _names(cls, value: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        for name in value:
+            if not re.match(r"^[\w][\w .'-]{0,63}$", name):
+                raise ValueError(f"reviewer name {name!r}: 1-64 letters, digits, space, dot, apostrophe or dash")
+        return value
+
+
 class PipelineConfig(_Model):
     store: Path = Path("out/s3text.duckdb")
     out_dir: Path = Path("out")
@@ -185,9 +209,11 @@ class PipelineConfig(_Model):
     capacity: CapacityConfig = CapacityConfig()
     candidates: CandidatesConfig = CandidatesConfig()
     backtest: BacktestConfig = BacktestConfig()
+    web: WebConfig = WebConfig()
 
     def config_hash(self) -> str:
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        """Hash of what shapes results; the server's settings (``web``) do not."""
+        canonical = json.dumps(self.model_dump(mode="json", exclude={"web"}), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     def resolve_paths(self, base: Path) -> PipelineConfig:
