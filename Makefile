@@ -41,6 +41,8 @@ test: $(STAMP) browser
 
 bench: $(STAMP)
 	$(PY) bench/bench_run.py
+	test -f out/s3text.duckdb || $(VENV)/bin/s3text run --config configs/default.yaml
+	$(PY) bench/bench_web.py
 
 clean:
 	rm -rf out .prefect .pytest_cache .mypy_cache .ruff_cache

@@ -161,7 +161,10 @@ def main() -> None:
         f"Identical topic assignments: {'yes' if top['same'] else 'no'}.",
         "",
     ]
-    (ROOT / "docs" / "BENCHMARKS.md").write_text("\n".join(lines), encoding="utf-8")
+    doc = ROOT / "docs" / "BENCHMARKS.md"
+    old = doc.read_text(encoding="utf-8") if doc.exists() else ""
+    web = old[old.index("<!-- bench_web:start -->"):] if "<!-- bench_web:start -->" in old else ""
+    doc.write_text("\n".join(lines) + ("\n" + web if web else ""), encoding="utf-8")  # keep bench_web's part
     print("\n".join(lines))
 
 

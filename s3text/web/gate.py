@@ -60,6 +60,7 @@ class StoreGate:
         self._con: duckdb.DuckDBPyConnection | None = None
         self._readers = 0
         self._writing = False
+        self._draining = False
         self._opened_at = self._last_used = 0.0
 
     # -- start-up -----------------------------------------------------------------------------
@@ -96,11 +97,18 @@ class StoreGate:
     @contextmanager
     def read(self) -> Iterator[Store]:
         with self._cond:
-            self._wait_for(lambda: not self._writing)
+            self._wait_for(lambda: not self._writing and not self._draining)
             if self._con is not None and time.monotonic() - self._opened_at > self.lease_seconds:
-                self._wait_for(lambda: self._readers == 0 and not self._writing)
-                self._close_shared()
-                time.sleep(PAUSE_SECONDS)  # a refresh waiting for the lock takes it now
+                # Admit no new reader until the running ones finish: under steady load the reader
+                # count would otherwise never reach zero and the lease could not rotate.
+                self._draining = True
+                try:
+                    self._wait_for(lambda: self._readers == 0 and not self._writing)
+                    self._close_shared()
+                    time.sleep(PAUSE_SECONDS)  # a refresh waiting for the lock takes it now
+                finally:
+                    self._draining = False
+                    self._cond.notify_all()
             if self._con is None:
                 self._open_shared()
             assert self._con is not None

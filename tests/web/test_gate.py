@@ -95,3 +95,29 @@ def test_prepare_refuses_a_missing_store_and_migrates_an_old_one(tmp_path: Path)
     StoreGate(old).prepare()
     with Store(old, read_only=True) as store:
         assert store.count("decision_log") == 0
+
+
+def test_the_lease_rotates_under_steady_load_without_refusing_readers(store_path: Path) -> None:
+    # Regression: with readers always in flight the count never reached zero, so a reader that
+    # found the lease expired waited out wait_seconds and got a 503 (found by bench/bench_web.py).
+    gate = StoreGate(store_path, idle_seconds=5, wait_seconds=0.5, lease_seconds=0.05)
+    errors: list[BaseException] = []
+    opened: set[float] = set()
+
+    def reader() -> None:
+        try:
+            for _ in range(40):
+                with gate.read() as store:
+                    opened.add(gate._opened_at)
+                    store.count("decisions")
+                    time.sleep(0.01)
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reader) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors[:1]
+    assert len(opened) > 1, "the shared connection was reopened at least once (the lease rotated)"
