@@ -35,7 +35,7 @@ browser:
 	  else echo "chromium/chromedriver missing: browser tests will be skipped"; fi; }
 
 test: $(STAMP) browser
-	$(VENV)/bin/ruff check s3text pipeline tests
+	$(VENV)/bin/ruff check s3text pipeline tests bench scripts
 	$(VENV)/bin/mypy
 	$(PY) -m pytest
 

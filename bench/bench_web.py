@@ -116,7 +116,8 @@ def main() -> None:
         times = asyncio.run(load(base, path, headers))
         wall = time.perf_counter() - began
         q = statistics.quantiles(times, n=20)
-        rows.append(f"| {name} | {1000 * statistics.median(times):.1f} | {1000 * q[18]:.1f} | {len(times) / wall:.0f} |")
+        median, p95 = 1000 * statistics.median(times), 1000 * q[18]
+        rows.append(f"| {name} | {median:.1f} | {p95:.1f} | {len(times) / wall:.0f} |")
     server.should_exit = True
     with Store(store, read_only=True) as s:
         t = time.perf_counter()
