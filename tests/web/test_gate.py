@@ -111,7 +111,7 @@ def test_the_lease_rotates_under_steady_load_without_refusing_readers(store_path
                     opened.add(gate._opened_at)
                     store.count("decisions")
                     time.sleep(0.01)
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=reader) for _ in range(6)]
