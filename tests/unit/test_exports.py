@@ -1,11 +1,9 @@
 """``s3text export`` on a real run: every format round-trips, carries the schema version, is safe to
 open in a spreadsheet, shows the analysts' decisions, and is written all or nothing.
 
-The store is built once per session (the HTML report tests share it) by the library's stage steps
+The store is the session's ``small_run_store`` (tests/conftest.py): every stage, real embedding model,
 on the small end-to-end corpus (tests/e2e/config_small.yaml: real CORDIS FP7 records plus malformed
-rows). To keep the module fast, the embedding cache is filled beforehand with TF-IDF + SVD vectors
-under the configured model's id, so the embed step finds nothing to compute; topics, emergence,
-capacity and candidates then run as in production. The exports do not depend on how vectors were made.
+rows), built once and shared with the HTML report and web tests.
 """
 
 from __future__ import annotations
@@ -15,20 +13,16 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from s3text import exports, steps
-from s3text.config import load_config
-from s3text.embed import Embedder
+from s3text import exports
 from s3text.errors import StoreError
 from s3text.exports import COLUMNS, SCHEMA_VERSION, evidence_url, export_run
 from s3text.review import decide
-from s3text.runinfo import new_run_id, utc_now
 from s3text.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,47 +31,9 @@ FORMULA_TITLE = '=HYPERLINK("http://x","y")'
 FORMULA_NOTE = "@SUM(A1) fits the S3 priority"
 
 
-def _seed_embeddings(store_path: Path, model: str) -> None:
-    from sklearn.decomposition import TruncatedSVD
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    with Store(store_path) as store:
-        docs = store.query("SELECT d.content_hash, n.lemmas FROM documents d JOIN normalised n USING (doc_id) "
-                           "WHERE n.status = 'ok' ORDER BY d.doc_id").drop_duplicates("content_hash")
-        vectors = TruncatedSVD(48, random_state=0).fit_transform(TfidfVectorizer(min_df=2).fit_transform(
-            docs["lemmas"]))
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True).clip(1e-9)
-        store.put_embeddings(Embedder(model=model).model_id, docs["content_hash"].tolist(), vectors)
-
-
-def build_store(factory: pytest.TempPathFactory) -> Path:
-    """A store holding one completed run, built once per test session (kept under the session's
-    base temp folder, so both test modules find it however they were imported); callers copy it."""
-    done = factory.getbasetemp() / "s3text_built_store" / "s3text.duckdb"
-    if done.exists():
-        return done
-    base = done.parent
-    base.mkdir(exist_ok=True)
-    cfg = load_config(CONFIG, [f"store={base / 'building.duckdb'}", f"out_dir={base / 'out'}"]).resolve_paths(ROOT)
-    run_id = new_run_id(cfg.config_hash())
-    with Store(cfg.store) as store:
-        store.start_run(run_id, cfg.config_hash(), utc_now())
-    stages = {"ingest": steps.ingest(cfg, run_id), "regions": steps.regions(cfg, run_id),
-              "normalise": steps.normalise(cfg, run_id)}
-    _seed_embeddings(cfg.store, cfg.embed.model)
-    for name in ("embed", "topics", "emergence", "capacity", "candidates"):
-        stages[name] = getattr(steps, name)(cfg, run_id)
-    assert stages["embed"]["embeddings_new"] == 0 and stages["candidates"]["candidates"] > 0
-    manifest = {"run_id": run_id, "git_sha": None, "config": cfg.model_dump(mode="json"), "stages": stages}
-    with Store(cfg.store) as store:
-        store.finish_run(run_id, "completed", utc_now(), manifest)
-    cfg.store.rename(done)  # only a finished store counts as built
-    return done
-
-
-def copy_store(factory: pytest.TempPathFactory, name: str) -> Path:
+def copy_store(factory: pytest.TempPathFactory, built: Path, name: str) -> Path:
     path = factory.mktemp(name) / "s3text.duckdb"
-    shutil.copy(build_store(factory), path)
+    shutil.copy(built, path)
     return path
 
 
@@ -87,9 +43,9 @@ def top_candidate(store: Store) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def world(tmp_path_factory: pytest.TempPathFactory, small_run_store: tuple[Path, str]) -> dict[str, Any]:
     """A reviewed store with hostile text, exported once in every format."""
-    path = copy_store(tmp_path_factory, "exports")
+    path = copy_store(tmp_path_factory, small_run_store[0], "exports")
     with Store(path) as store:
         top = top_candidate(store)
         run_id = store.latest_run()

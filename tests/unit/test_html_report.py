@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 from s3text.html_report import write_report
 from s3text.review import decide
 from s3text.store import Store
-from unit.test_exports import CONFIG, copy_store, top_candidate  # pytest puts tests/ on the path
+from tests.support import CONFIG
+from tests.unit.test_exports import copy_store, top_candidate
 
 HOSTILE_TITLE = "<script>alert(1)</script>"
 HOSTILE_NOTE = '<img src=x onerror="alert(2)"> watch the partners'
@@ -34,8 +35,8 @@ class Tags(HTMLParser):
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    path = copy_store(tmp_path_factory, "report")
+def report(tmp_path_factory: pytest.TempPathFactory, small_run_store: tuple[Path, str]) -> dict[str, Any]:
+    path = copy_store(tmp_path_factory, small_run_store[0], "report")
     with Store(path) as store:
         top = top_candidate(store)
         decide(store, candidate_key=top["candidate_key"], status="watch", reviewer="ana", note=HOSTILE_NOTE,

@@ -7,7 +7,7 @@ every test module works on its own copy, so decisions and edits never leak betwe
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,36 +16,13 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from s3text import steps
-from s3text.config import PipelineConfig, load_config
-from s3text.runinfo import new_run_id, utc_now
-from s3text.store import Store
+from s3text.config import PipelineConfig
 from s3text.web import WebConfig, create_app
+from tests.support import ANALYSE, CONFIG, PREPARE, ROOT, record_run, small_config
 
-ROOT = Path(__file__).resolve().parents[2]
-CONFIG = ROOT / "tests" / "e2e" / "config_small.yaml"
 ANA, BEN = "token-ana-0123456789", "token-ben-9876543210"
 BASE = "http://127.0.0.1:8484"  # the loopback server refuses other Host headers
-PREPARE = (steps.ingest, steps.regions, steps.normalise, steps.embed)
-ANALYSE = (steps.topics, steps.emergence, steps.capacity, steps.candidates)
-
-
-def small_config(folder: Path, *overrides: str) -> PipelineConfig:
-    sets = [f"store={folder / 's3text.duckdb'}", f"out_dir={folder / 'out'}", *overrides]
-    return load_config(CONFIG, sets).resolve_paths(ROOT)
-
-
-def record_run(cfg: PipelineConfig, stages: tuple[Callable[[PipelineConfig, str], dict[str, Any]], ...]) -> str:
-    """One run of ``stages`` recorded in ``runs`` the way the flow records it."""
-    run_id = new_run_id(cfg.config_hash())
-    with Store(cfg.store) as store:
-        store.start_run(run_id, cfg.config_hash(), utc_now())
-    summary = {stage.__name__: stage(cfg, run_id) for stage in stages}
-    with Store(cfg.store) as store:
-        store.finish_run(run_id, "completed", utc_now(), {"run_id": run_id, "status": "completed",
-                                                          "config_hash": cfg.config_hash(), "stages": summary,
-                                                          "config": {"store": str(cfg.store)}})
-    return run_id
+__all__ = ["ANALYSE", "CONFIG", "PREPARE", "ROOT", "record_run", "small_config"]
 
 
 @dataclass
@@ -55,11 +32,8 @@ class Built:
 
 
 @pytest.fixture(scope="session")
-def built_store(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    folder = tmp_path_factory.mktemp("web-store")
-    cfg = small_config(folder)
-    run_id = record_run(cfg, PREPARE + ANALYSE)
-    return Built(cfg.store, run_id)
+def built_store(small_run_store: tuple[Path, str]) -> Built:
+    return Built(*small_run_store)
 
 
 @dataclass
