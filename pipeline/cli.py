@@ -6,6 +6,8 @@ It lives in ``pipeline/`` (not ``s3text/``) because it starts Prefect; the libra
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Annotated, Any
 
@@ -30,6 +32,25 @@ def _prefect_env(root: Path, verbose: bool) -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+@contextmanager
+def exit_codes() -> Iterator[None]:
+    """Print an s3text error in red and exit with its documented code, never with a traceback."""
+    from s3text.errors import ConfigError, InputError, ModelError, StoreError
+
+    try:
+        yield
+    except ConfigError as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(EXIT_CONFIG) from exc
+    except (InputError, ModelError) as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(EXIT_DATAERR) from exc
+    except StoreError as exc:  # locked or busy: another run holds the store, retry later
+        console.print(f"[red]{exc}")
+        busy = getattr(exc, "retry_later", False) or "locked" in str(exc)
+        raise typer.Exit(EXIT_TEMPFAIL if busy else 1) from exc
+
+
 @app.callback()
 def main() -> None:
     """s3text command line."""
@@ -45,26 +66,12 @@ def run(
     # Settings must be in the environment before the first prefect import reads them.
     _prefect_env(Path(__file__).resolve().parent.parent, verbose)
     from s3text.config import load_config
-    from s3text.errors import ConfigError, InputError, StoreError
 
-    try:  # validate before starting Prefect, so a typo fails in a second with exit 78
-        load_config(config, list(overrides or []))
-    except ConfigError as exc:
-        console.print(f"[red]{exc}")
-        raise typer.Exit(EXIT_CONFIG) from exc
-    from pipeline.flows import refresh
+    with exit_codes():
+        load_config(config, list(overrides or []))  # before Prefect starts: a typo fails in a second
+        from pipeline.flows import refresh
 
-    try:
         manifest = refresh(config_path=str(config.resolve()), overrides=list(overrides or []))
-    except ConfigError as exc:
-        console.print(f"[red]{exc}")
-        raise typer.Exit(EXIT_CONFIG) from exc
-    except InputError as exc:
-        console.print(f"[red]{exc}")
-        raise typer.Exit(EXIT_DATAERR) from exc
-    except StoreError as exc:
-        console.print(f"[red]{exc}")
-        raise typer.Exit(EXIT_TEMPFAIL if "locked" in str(exc) else 1) from exc
     print_summary(manifest)
 
 
@@ -82,23 +89,15 @@ def backtest(
     from s3text import steps
     from s3text.backtest import to_markdown
     from s3text.config import load_config
-    from s3text.errors import ConfigError, ModelError
     from s3text.runinfo import new_run_id
     from s3text.steps.evaluate import run_backtest
 
-    try:
+    with exit_codes():
         cfg = load_config(config, list(overrides or [])).resolve_paths(root)
-    except ConfigError as exc:
-        console.print(f"[red]{exc}")
-        raise typer.Exit(EXIT_CONFIG) from exc
-    run_id = "backtest-" + new_run_id(cfg.config_hash())
-    for stage in (steps.ingest, steps.regions, steps.normalise, steps.embed):  # no-ops when up to date
-        stage(cfg, run_id)
-    try:
+        run_id = "backtest-" + new_run_id(cfg.config_hash())
+        for stage in (steps.ingest, steps.regions, steps.normalise, steps.embed):  # no-ops when up to date
+            stage(cfg, run_id)
         results = run_backtest(cfg, until, source)
-    except ModelError as exc:
-        console.print(f"[red]{exc}")
-        raise typer.Exit(EXIT_DATAERR) from exc
     argv = " ".join(["s3text backtest", *(f"--until {u}" for u in until), *(f"--source {s}" for s in source or []),
                      f"--config {config}", *(f"--set {o}" for o in overrides or [])])
     text = to_markdown(results, command=argv, sources=source)
@@ -116,21 +115,12 @@ def _store_of(config: Path, overrides: list[str] | None) -> Path:
     """The store named by the config (a relative config path from here or the project root, relative
     paths inside it from the project root); exit 78 on a bad config."""
     from s3text.config import load_config
-    from s3text.errors import ConfigError
 
     root = Path(__file__).resolve().parent.parent
     if not config.is_absolute() and not config.exists():
         config = root / config
-    try:
+    with exit_codes():
         return load_config(config, list(overrides or [])).resolve_paths(root).store
-    except ConfigError as exc:
-        console.print(f"[red]{exc}")
-        raise typer.Exit(EXIT_CONFIG) from exc
-
-
-def _store_failed(exc: Exception) -> typer.Exit:
-    console.print(f"[red]{exc}")
-    return typer.Exit(EXIT_TEMPFAIL if "lock" in str(exc).lower() else 1)
 
 
 @app.command("export")
@@ -147,7 +137,6 @@ def export_files(
     )] = None,
 ) -> None:
     """Export a run: candidates with review status, topics, region-topic metrics, evidence links (docs/EXPORTS.md)."""
-    from s3text.errors import StoreError
     from s3text.exports import FORMATS, export_run
     from s3text.review import STATUSES
 
@@ -157,10 +146,8 @@ def export_files(
     if set(status or []) - set(STATUSES):
         raise typer.BadParameter(f"choose from {', '.join(STATUSES)}", param_hint="--status")
     store = _store_of(config, overrides)
-    try:
+    with exit_codes():
         written = export_run(store, out, formats=chosen, run_id=run_id, statuses=status or None)
-    except StoreError as exc:
-        raise _store_failed(exc) from exc
     console.print(f"Wrote {len(written)} files to {out}: " + ", ".join(p.name for p in written))
 
 
@@ -174,14 +161,11 @@ def report_file(
     per_region: Annotated[int, typer.Option("--per-region", min=1, help="candidates shown per region")] = 3,
 ) -> None:
     """Write a self-contained static HTML report of a run: summary, trend charts, top candidates per region."""
-    from s3text.errors import StoreError
     from s3text.html_report import write_report
 
     store = _store_of(config, overrides)
-    try:
+    with exit_codes():
         path = write_report(store, out, run_id=run_id, per_region=per_region)
-    except StoreError as exc:
-        raise _store_failed(exc) from exc
     console.print(f"Wrote {path}")
 
 
@@ -199,27 +183,17 @@ def serve(
     import uvicorn
 
     from s3text.config import load_config
-    from s3text.errors import ConfigError, StoreError
     from s3text.web import WebConfig, create_app, load_web_config
     from s3text.web.config import is_loopback
-    from s3text.web.gate import StoreBusy
 
     root = Path(__file__).resolve().parent.parent
     try:
-        cfg = load_config(config, list(overrides or [])).resolve_paths(root)
-        web_cfg = load_web_config(web_config) if web_config is not None else cfg.web
-        updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
-        web_cfg = WebConfig.model_validate({**web_cfg.model_dump(), **updates})
-        server = create_app(store or cfg.store, web_cfg, cfg)
-    except ConfigError as exc:
-        console.print(f"[red]{exc}")
-        raise typer.Exit(EXIT_CONFIG) from exc
-    except StoreBusy as exc:
-        console.print(f"[red]{exc}")
-        raise typer.Exit(EXIT_TEMPFAIL) from exc
-    except StoreError as exc:
-        console.print(f"[red]{exc}")
-        raise typer.Exit(1) from exc
+        with exit_codes():
+            cfg = load_config(config, list(overrides or [])).resolve_paths(root)
+            web_cfg = load_web_config(web_config) if web_config is not None else cfg.web
+            updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+            web_cfg = WebConfig.model_validate({**web_cfg.model_dump(), **updates})
+            server = create_app(store or cfg.store, web_cfg, cfg)
     except ValueError as exc:  # pydantic's ValidationError for --port out of range
         console.print(f"[red]{exc}")
         raise typer.Exit(EXIT_CONFIG) from exc

@@ -40,6 +40,8 @@ PAUSE_SECONDS = 0.2  # > 2 polls of a FileLock waiting in the refresh flow
 class StoreBusy(StoreError):
     """The store is being refreshed (or written by another process); try again shortly."""
 
+    retry_later = True  # the CLI maps it to exit 75 (EX_TEMPFAIL)
+
 
 class _Cursor(Store):
     """A :class:`Store` over one cursor of the shared connection (no schema work, no migration)."""
