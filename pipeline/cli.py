@@ -103,7 +103,7 @@ def backtest(
     text = to_markdown(results, command=argv, sources=source)
     console.print(text)
     if write is not None:
-        from s3text.export import atomic_write
+        from s3text.writers import atomic_write
 
         def emit(handle: IO[str]) -> None:
             handle.write(text)

@@ -18,10 +18,10 @@ from prefect.cache_policies import NONE
 from s3text import steps
 from s3text.config import PipelineConfig, load_config
 from s3text.errors import StoreError
-from s3text.export import write_json
-from s3text.report import export
+from s3text.outputs import export
 from s3text.runinfo import git_sha, new_run_id, package_versions, utc_now
 from s3text.store import Store
+from s3text.writers import write_json
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -21,9 +21,9 @@ from urllib.parse import quote
 import pandas as pd
 
 from s3text.errors import StoreError
-from s3text.export import neutralise_cell
 from s3text.review import STATUSES, current_decisions, with_review_state
 from s3text.store import Store
+from s3text.writers import neutralise_cell
 
 # Bumped when a column is removed, renamed or retyped or changes meaning; an added column or table
 # keeps it (readers select columns by name and ignore others). See docs/EXPORTS.md.

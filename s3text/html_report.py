@@ -23,9 +23,9 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from s3text.export import atomic_write
 from s3text.exports import SCHEMA_VERSION, Rows, load_tables, resolve_run, run_info
 from s3text.store import Store
+from s3text.writers import atomic_write
 
 TEMPLATES = Path(__file__).parent / "templates"
 TOP_TOPICS = 8  # topics drawn in the trend charts

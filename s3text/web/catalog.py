@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from s3text.report import topics_frame
+from s3text.outputs import topics_frame
 from s3text.store import Store
 from s3text.web.queries import frame_records, plain
 

@@ -11,7 +11,7 @@ import s3text
 
 
 def test_library_never_imports_prefect() -> None:
-    code = ("import sys, s3text, s3text.steps, s3text.report, s3text.candidates; "
+    code = ("import sys, s3text, s3text.steps, s3text.outputs, s3text.candidates; "
             "bad = [m for m in sys.modules if m.split('.')[0] in ('prefect', 'pipeline')]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)

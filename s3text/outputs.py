@@ -1,4 +1,4 @@
-"""The export step: the files of a run (candidates, topics, manifest) and the topic-trend plot."""
+"""The run's output step: candidates.csv/json, topics.csv and the topic-trend plot, written after every refresh."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Any
 import pandas as pd
 
 from s3text.config import PipelineConfig
-from s3text.export import list_cell, write_csv, write_json
 from s3text.review import current_decisions, with_review_state
 from s3text.store import Store
+from s3text.writers import list_cell, write_csv, write_json
 
 logger = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from s3text.export import atomic_write, write_csv, write_json
+from s3text.writers import atomic_write, write_csv, write_json
 
 NASTY = ['=HYPERLINK("http://x","y")', "+1", "-2+3", "@SUM(A1)", "\tTab", "\rCR", "plain"]
 
