@@ -164,7 +164,7 @@ def candidate(store: Store, run_id: str, key: str) -> dict[str, Any] | None:
     record = candidate_record(store, run_id, key)
     if record is None:
         return None
-    return with_review([record], current_decisions(store))[0]
+    return with_review([record], store.query("SELECT * FROM decisions WHERE candidate_key = ?", [key]))[0]
 
 
 def decision_history(store: Store, key: str) -> list[dict[str, Any]]:
