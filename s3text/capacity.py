@@ -227,7 +227,7 @@ def continuous_density(rca: pd.DataFrame) -> pd.DataFrame:
 def capacity_table(
     counts: pd.DataFrame,
     cfg: CapacityConfig,
-    incidence: pd.DataFrame,
+    incidence: pd.DataFrame | None = None,
     *,
     smoothing: float | None = None,
     phi: pd.DataFrame | None = None,
@@ -239,17 +239,19 @@ def capacity_table(
     matrix named by ``cfg.cooccurrence_basis`` (actors or regions), built by the caller.
     Relatedness is normalised over all topics of ``incidence``; a topic of ``counts`` missing
     from it relates to nothing (phi row and column 0). ``phi``, if given, replaces that relatedness
-    (e.g. :func:`embedding_relatedness`); its missing topics relate to nothing too.
+    (e.g. :func:`embedding_relatedness`); its missing topics relate to nothing too. Give one of the two.
 
     ``density_ext`` is ``density`` where the region is not specialised and null (NaN) where it is
     (EconGeo ``relatedness_density_ext``). ``smoothing`` is the LQ pseudo-count of
-    :func:`location_quotient`; None reads ``cfg.rca_smoothing`` when the config has it, else 0.
+    :func:`location_quotient`; None reads ``cfg.rca_smoothing``.
     The count floor ``cfg.min_count`` always applies to the raw counts.
     """
-    alpha = float(getattr(cfg, "rca_smoothing", 0.0)) if smoothing is None else smoothing
+    alpha = cfg.rca_smoothing if smoothing is None else smoothing
     lq = location_quotient(counts, smoothing=alpha)
     spec = specialisation(counts, lq, threshold=cfg.rca_threshold, min_count=cfg.min_count)
     if phi is None:
+        if incidence is None:
+            raise ValueError("capacity_table needs an incidence matrix or a relatedness matrix phi")
         phi = relatedness(co_occurrence(incidence), cfg.relatedness)
     phi = phi.reindex(index=counts.columns, columns=counts.columns, fill_value=0.0)
     density = relatedness_density(spec, phi)

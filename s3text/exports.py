@@ -21,7 +21,8 @@ from urllib.parse import quote
 import pandas as pd
 
 from s3text.errors import StoreError
-from s3text.review import STATUSES, current_decisions, with_review_state
+from s3text.outputs import load_candidates, yearly_counts
+from s3text.review import STATUSES
 from s3text.store import Store
 from s3text.writers import neutralise_cell
 
@@ -76,10 +77,8 @@ def run_info(store: Store, run_id: str) -> dict[str, Any]:
 
 def candidate_rows(store: Store, run_id: str, statuses: Sequence[str] | None = None) -> Rows:
     """The run's candidates with their review state, best score first; only ``statuses`` if given."""
-    stored = store.query("SELECT record FROM candidates WHERE run_id = ? ORDER BY score DESC, candidate_key", [run_id])
-    records = with_review_state([json.loads(r) for r in stored["record"]], current_decisions(store))
     rows = []
-    for r in (r for r in records if statuses is None or r["status"] in statuses):
+    for r in (r for r in load_candidates(store, run_id) if statuses is None or r["status"] in statuses):
         row = {c: r.get(c) for c in COLUMNS["candidates"]}
         row.update(related_topic_ids=list(r.get("related_topics") or []),
                    related_topics=list(r.get("related_topic_labels") or []),
@@ -130,17 +129,17 @@ def topic_tables(store: Store, run_id: str) -> tuple[Rows, Rows]:
                          "e.emerging, e.metrics, c.kci, c.pci FROM topics t LEFT JOIN emergence e USING (run_id, "
                          "topic_id) LEFT JOIN topic_complexity c USING (run_id, topic_id) WHERE t.run_id = ? "
                          "ORDER BY t.topic_id", [run_id])
-    periods = store.query("SELECT * FROM topic_periods WHERE run_id = ? AND count > 0 ORDER BY ALL", [run_id])
+    per_topic = yearly_counts(store, run_id)
     totals = store.query("SELECT d.year, count(*) AS n FROM doc_topics t JOIN documents d USING (doc_id) "
                          "WHERE t.run_id = ? GROUP BY d.year", [run_id])
     total_of = dict(zip(totals["year"].astype(int), totals["n"].astype(int), strict=True))
     lineage = dict(zip(topics["topic_id"].astype(int), topics["lineage_id"], strict=True))
-    years: Rows = [{"topic_id": int(t), "lineage_id": lineage.get(int(t)), "year": int(p), "count": int(n),
-                    "share": int(n) / total_of[int(p)] if total_of.get(int(p)) else None}
-                   for t, p, n in zip(periods["topic_id"], periods["period"], periods["count"], strict=True)]
+    years: Rows = [{"topic_id": t, "lineage_id": lineage.get(t), "year": y, "count": n,
+                    "share": n / total_of[y] if total_of.get(y) else None}
+                   for t, counts in sorted(per_topic.items()) for y, n in counts.items()]
     rows: Rows = []
     for t in topics.to_dict("records"):
-        per_year = {str(y["year"]): y["count"] for y in years if y["topic_id"] == t["topic_id"]}
+        per_year = {str(y): n for y, n in per_topic.get(int(t["topic_id"]), {}).items()}
         metrics = json.loads(t["metrics"]) if isinstance(t["metrics"], str) else {}
         rows.append({**{k: t[k] for k in ("topic_id", "lineage_id", "label", "top_terms", "size", "coherence",
                                           "kci", "pci")},

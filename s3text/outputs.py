@@ -43,14 +43,19 @@ def candidates_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(flat, columns=CANDIDATE_CSV_COLUMNS)
 
 
+def yearly_counts(store: Store, run_id: str) -> dict[int, dict[int, int]]:
+    """Documents per topic and year of a run: {topic_id: {year: count}}, years ascending, no zeros."""
+    periods = store.query("SELECT topic_id, period, count FROM topic_periods WHERE run_id = ? AND count > 0 "
+                          "ORDER BY topic_id, period", [run_id])
+    return {int(t): {int(p): int(c) for p, c in zip(g["period"], g["count"], strict=True)}
+            for t, g in periods.groupby("topic_id")}
+
+
 def topics_frame(store: Store, run_id: str) -> pd.DataFrame:
     topics = store.query("SELECT topic_id, lineage_id, label, top_terms, size, coherence FROM topics "
                          "WHERE run_id = ? ORDER BY topic_id", [run_id])
-    periods = store.query("SELECT topic_id, period, count FROM topic_periods WHERE run_id = ? ORDER BY period",
-                          [run_id])
     scores = store.query("SELECT topic_id, metrics, score, emerging FROM emergence WHERE run_id = ?", [run_id])
-    per_year = {t: {int(p): int(c) for p, c in zip(g["period"], g["count"], strict=True)}
-                for t, g in periods.groupby("topic_id")}
+    per_year = yearly_counts(store, run_id)
     metrics = {int(t): json.loads(m) for t, m in zip(scores["topic_id"], scores["metrics"], strict=True)}
     score_of = dict(zip(scores["topic_id"].astype(int), scores["score"], strict=True))
     emerging = dict(zip(scores["topic_id"].astype(int), scores["emerging"], strict=True))

@@ -122,7 +122,7 @@ def capacity(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
         entity = "actor_id" if c.cooccurrence_basis == "actors" else "region"
         phi = cap.relatedness(cap.co_occurrence(pd.crosstab(links[entity], links["topic_id"]).clip(upper=1)),
                               c.relatedness)
-    table = cap.capacity_table(counts, c, pd.DataFrame(), phi=phi)
+    table = cap.capacity_table(counts, c, phi=phi)
     actors = links.groupby(["region", "topic_id"])["actor_id"].nunique().rename("actors").reset_index()
     table = table.merge(actors, on=["region", "topic_id"], how="left").fillna({"actors": 0})
     spec = table.pivot_table(index="region", columns="topic_id", values="specialised", fill_value=0)

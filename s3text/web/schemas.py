@@ -134,14 +134,19 @@ class TopicList(Envelope):
     items: list[TopicOut]
 
 
-class RegionTopicOut(_Out):
-    region: str
+class _CellMetrics(_Out):
+    """What region_topics holds for one (region, topic) cell."""
+
     count: int
     actors: int
     rca: float
     specialised: bool
     density: float
     density_ext: float | None = None
+
+
+class RegionTopicOut(_CellMetrics):
+    region: str
 
 
 class SeriesOut(_Out):
@@ -174,16 +179,10 @@ class RegionList(Envelope):
     items: list[RegionOut]
 
 
-class TopicMetricOut(_Out):
+class TopicMetricOut(_CellMetrics):
     topic_id: int
     label: str
     lineage_id: str | None = None
-    count: int
-    actors: int
-    rca: float
-    specialised: bool
-    density: float
-    density_ext: float | None = None
     emergence_score: float | None = None
     emerging: bool | None = None
 

@@ -333,3 +333,14 @@ def test_continuous_parity_with_ecomplexity(seed: int) -> None:
     got = continuous_density(lq)
     np.testing.assert_allclose(got.drop("R_empty").to_numpy(), want.drop("R_empty").to_numpy(float), atol=1e-9)
     assert want.loc["R_empty"].isna().all() and (got.loc["R_empty"] == 0).all()  # ecomplexity: NaN; ours 0
+
+
+def test_capacity_table_needs_incidence_or_phi() -> None:
+    counts = pd.DataFrame([[2, 1], [0, 3]], index=pd.Index(["A", "B"], name="region"),
+                          columns=pd.Index([0, 1], name="topic_id"))
+    with pytest.raises(ValueError, match="incidence matrix or a relatedness matrix"):
+        capacity_table(counts, CapacityConfig(min_count=1))
+    phi = pd.DataFrame([[0.0, 0.5], [0.5, 0.0]], index=[0, 1], columns=[0, 1])
+    table = capacity_table(counts, CapacityConfig(min_count=1), phi=phi)
+    # B is specialised in topic 1 only (LQ 3/3 / (4/6) = 1.5), so its density to topic 0 is φ01 / (φ01) = 1.
+    assert table.set_index(["region", "topic_id"]).loc[("B", 0), "density"] == pytest.approx(1.0)
