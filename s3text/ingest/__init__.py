@@ -1,17 +1,20 @@
 """Readers that turn source files into :class:`~s3text.records.Document` records.
 
-Each reader is a pure function of its files and returns an :class:`~s3text.records.IngestResult`:
-usable documents plus quarantined records, so that nothing is dropped without a trace. A file that
-cannot be read at all raises :class:`~s3text.errors.InputError`.
+Every reader streams: it yields documents, quarantined records and :class:`FileOpened` notes as
+it reads, so a large export never sits in memory whole, and the ingest step writes in batches.
+``read_source`` collects a stream for callers that want everything at once (tests, small files).
+A file that cannot be read at all raises :class:`~s3text.errors.InputError`.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 from s3text.config import SourceConfig
 from s3text.errors import ConfigError
 from s3text.ingest.cordis import read_cordis_csv, read_cordis_json, read_cordis_official
 from s3text.ingest.patents import read_google_patents, read_patentsview_csv, split_assignees
-from s3text.records import IngestResult
+from s3text.records import IngestItem, IngestResult
 
 __all__ = [
     "read_cordis_csv",
@@ -21,25 +24,37 @@ __all__ = [
     "read_patentsview_csv",
     "read_source",
     "split_assignees",
+    "stream_source",
 ]
 
 
-def read_source(cfg: SourceConfig) -> IngestResult:
-    """Read one configured source with the reader for ``cfg.format``; documents get ``source=cfg.name``.
+def stream_source(cfg: SourceConfig) -> Iterator[IngestItem]:
+    """Stream one configured source with the reader for ``cfg.format``; documents get ``source=cfg.name``.
 
     ``cfg.enabled`` is not checked here: deciding which sources run is the caller's job.
     """
     name, path, companion, req = cfg.name, cfg.path, cfg.companion, cfg.require_abstract
     if cfg.format == "cordis_csv":
-        return read_cordis_csv(path, companion, source=name, require_abstract=req)
-    if cfg.format == "cordis_json":
-        return read_cordis_json(path, source=name, require_abstract=req)
-    if cfg.format == "patentsview_csv":
-        return read_patentsview_csv(path, source=name, require_abstract=req)
-    if companion is None:
+        yield from _items(read_cordis_csv(path, companion, source=name, require_abstract=req))
+    elif cfg.format == "cordis_json":
+        yield from _items(read_cordis_json(path, source=name, require_abstract=req))
+    elif cfg.format == "patentsview_csv":
+        yield from _items(read_patentsview_csv(path, source=name, require_abstract=req))
+    elif companion is None and cfg.format in ("cordis_official", "google_patents"):
         raise ConfigError(f"source {name!r}: format {cfg.format!r} needs a companion file")
-    if cfg.format == "cordis_official":
-        return read_cordis_official(path, companion, source=name, require_abstract=req)
-    if cfg.format == "google_patents":
-        return read_google_patents(path, companion, source=name, require_abstract=req)
-    raise ConfigError(f"source {name!r}: no reader for format {cfg.format!r}")
+    elif cfg.format == "cordis_official" and companion is not None:
+        yield from _items(read_cordis_official(path, companion, source=name, require_abstract=req))
+    elif cfg.format == "google_patents" and companion is not None:
+        yield from _items(read_google_patents(path, companion, source=name, require_abstract=req))
+    else:
+        raise ConfigError(f"source {name!r}: no reader for format {cfg.format!r}")
+
+
+def _items(result: IngestResult) -> Iterator[IngestItem]:
+    yield from result.documents
+    yield from result.quarantine
+
+
+def read_source(cfg: SourceConfig) -> IngestResult:
+    """Everything one configured source holds, in memory."""
+    return IngestResult.collect(stream_source(cfg))

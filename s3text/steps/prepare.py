@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -17,11 +19,11 @@ import pandas as pd
 
 from s3text import emergence as em
 from s3text import lineage, quality
-from s3text.config import PipelineConfig
+from s3text.config import PipelineConfig, SourceConfig
 from s3text.embed import Embedder, embedding_text
-from s3text.ingest import read_source
+from s3text.ingest import stream_source
 from s3text.normalise import STATUS_DUPLICATE, STATUS_OK, Normaliser, mark_duplicates, stop_words
-from s3text.records import Actor, QuarantineRecord
+from s3text.records import Actor, Document, FileOpened, FileSummary, QuarantineRecord
 from s3text.regions import Gazetteer, NutsTable, RegionResolver
 from s3text.store import Store
 from s3text.topics import TopicModeler
@@ -31,22 +33,71 @@ logger = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 
 
+INGEST_BATCH = 2000  # documents per store transaction: a killed ingest keeps what it committed
+
+
 def ingest(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
-    """Load every enabled source; stored documents are never rewritten, bad rows are quarantined."""
-    summary: dict[str, Any] = {"documents_new": 0, "quarantined_new": 0, "sources": {}}
+    """Stream every enabled source into the store in batches; stored documents are never rewritten,
+    bad rows are quarantined, and each file gets a summary (read, stored, duplicates, quarantined)."""
+    summary: dict[str, Any] = {"documents_new": 0, "quarantined_new": 0, "sources": {}, "files": []}
     with Store(cfg.store) as store:
         for source in (s for s in cfg.sources if s.enabled):
-            result = read_source(source)
-            new = store.add_documents(result.documents, run_id)
-            quarantined = store.add_quarantine(result.quarantine, run_id)
+            files = _ingest_source(store, source, run_id)
+            store.put_frame("ingest_files", pd.DataFrame([
+                {"run_id": run_id, **asdict(f), "finished": datetime.now(UTC).replace(tzinfo=None)} for f in files
+            ]), key_conflict="run_id,source,file")
             summary["sources"][source.name] = {
-                "read": len(result.documents), "new": new, "quarantined": len(result.quarantine),
+                "read": sum(f.read for f in files), "new": sum(f.stored for f in files),
+                "duplicates": sum(f.duplicates for f in files), "quarantined": sum(f.quarantined for f in files),
             }
-            summary["documents_new"] += new
-            summary["quarantined_new"] += quarantined
+            summary["files"].extend(asdict(f) for f in files)
+            summary["documents_new"] += summary["sources"][source.name]["new"]
+        summary["quarantined_new"] = int(store.query(
+            "SELECT count(*) AS n FROM quarantine WHERE first_run = ?", [run_id])["n"].iloc[0])
         summary["documents_total"] = store.count("documents")
         summary["quarantined_total"] = store.count("quarantine")
     return summary
+
+
+def _ingest_source(store: Store, source: SourceConfig, run_id: str) -> list[FileSummary]:
+    files: dict[str, FileSummary] = {}
+
+    def file(name: str) -> FileSummary:
+        return files.setdefault(name, FileSummary(source.name, name))
+
+    docs: list[Document] = []
+    held: list[QuarantineRecord] = []
+
+    def flush() -> None:
+        by_file: dict[str, list[Document]] = {}
+        for d in docs:
+            by_file.setdefault(d.provenance_file, []).append(d)
+        for name, part in by_file.items():
+            new = store.add_documents(part, run_id)
+            file(name).stored += new
+            file(name).duplicates += len(part) - new
+        store.add_quarantine(held, run_id)
+        docs.clear()
+        held.clear()
+
+    for item in stream_source(source):
+        if isinstance(item, FileOpened):
+            file(item.file).encoding = item.encoding
+            continue
+        if isinstance(item, Document):
+            docs.append(item)
+            file(item.provenance_file).read += 1
+        else:
+            held.append(item)
+            summary = file(item.file)
+            summary.quarantined += 1
+            if item.reason.startswith("duplicate_id"):
+                summary.duplicates += 1
+            summary.read += 1
+        if len(docs) >= INGEST_BATCH or len(held) >= INGEST_BATCH:
+            flush()
+    flush()
+    return list(files.values())
 
 
 def regions(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
