@@ -1,4 +1,4 @@
-"""Shared machinery for the readers: CSV records with physical line numbers, checks, quarantine.
+"""Shared machinery for the readers: streamed CSV records with physical line numbers, checks, quarantine.
 
 The stdlib ``csv`` module is used instead of pandas because quarantine records must point at the
 physical line where a record starts, and pandas loses that as soon as a field holds a newline.
@@ -7,16 +7,22 @@ physical line where a record starts, and pandas loses that as soon as a field ho
 from __future__ import annotations
 
 import csv
-import io
+import itertools
 import logging
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import TextIO, TypeVar
 
 from s3text.errors import InputError
+from s3text.ingest.textio import open_text
+from s3text.ingest.textio import read_text as read_text  # re-exported for the readers
 from s3text.records import QuarantineRecord
+
+_T = TypeVar("_T")
 
 log = logging.getLogger(__name__)
 
@@ -26,19 +32,6 @@ csv.field_size_limit(64 * 1024 * 1024)
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
-
-
-def read_text(path: Path) -> str:
-    """The whole file as text; utf-8-sig so that a BOM never ends up in the first column name."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read file: {exc.strerror or exc}", file=str(path)) from exc
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise InputError(f"not UTF-8 (byte {exc.start}: {exc.reason})", file=str(path), row=line) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,36 +52,61 @@ class CsvTable:
     header: list[str]
     records: Iterator[CsvRecord]
     preamble: str | None = None  # a line before the header (Google Patents: the search URL)
+    encoding: str = "utf-8"
 
 
 def read_csv(
-    path: Path, *, required: Sequence[str], delimiter: str = ",", preamble_prefix: str | None = None
+    path: Path,
+    *,
+    required: Sequence[str],
+    delimiter: str = ",",
+    preamble_prefix: str | None = None,
+    encoding: str = "auto",
+    member: str | None = None,
 ) -> CsvTable:
-    """Open a CSV and check its header; records are parsed lazily, blank lines are skipped.
+    """Open a CSV (plain, .gz or .zip) and check its header; records stream lazily, blank lines skipped.
 
-    Raises InputError when the file is unreadable or lacks a required column, because then no row
-    of it can be trusted.
+    The file stays open until ``records`` is exhausted. Raises InputError when the file is
+    unreadable, not decodable, or lacks a required column, because then no row of it can be trusted.
     """
-    buf = io.StringIO(read_text(path), newline="")
+    stack = ExitStack()
+    handle, used = stack.enter_context(open_text(path, encoding, member))
+    try:
+        return _parse(path, handle, used, stack, required, delimiter, preamble_prefix)
+    except BaseException:
+        stack.close()
+        raise
+
+
+def _parse(
+    path: Path,
+    handle: TextIO,
+    used: str,
+    stack: ExitStack,
+    required: Sequence[str],
+    delimiter: str,
+    preamble_prefix: str | None,
+) -> CsvTable:
     consumed: list[str] = []
+    state = {"lines": 0}  # physical lines handed to the csv module so far
 
     def lines() -> Iterator[str]:
-        for text_line in buf:
+        for text_line in handle:
             consumed.append(text_line)
             yield text_line
 
-    line_iter = lines()
     preamble = None
     offset = 0
     if preamble_prefix is not None:
-        first = buf.readline()
+        first = _decode(path, handle.readline, 1)
         if first.startswith(preamble_prefix):
             preamble, offset = first.rstrip("\r\n"), 1
         else:
-            buf.seek(0)
-    reader = csv.reader(line_iter, delimiter=delimiter, quotechar='"')
+            consumed.append(first)  # not a preamble: replayed to the reader, counted as a line
+    reader = csv.reader(itertools.chain(consumed[:], lines()) if consumed else lines(),
+                        delimiter=delimiter, quotechar='"')
     try:
-        header = next(reader)
+        header = _decode(path, lambda: next(reader), offset + 1)
     except StopIteration:
         raise InputError("empty file, no header", file=str(path), row=offset + 1) from None
     except csv.Error as exc:
@@ -102,28 +120,38 @@ def read_csv(
             row=offset + 1,
             field=missing[0],
         )
-    start_line = offset + len(consumed) + 1
+    state["lines"] = offset + len(consumed)
     consumed.clear()
 
     def records() -> Iterator[CsvRecord]:
-        nonlocal start_line
-        while True:
-            try:
-                fields = next(reader)
-                error = None
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                fields, error = [], str(exc)
-            raw = "".join(consumed)
-            line, start_line = start_line, start_line + len(consumed)
-            consumed.clear()
-            if error is not None:
-                yield CsvRecord(line, [], raw, error)
-            elif fields:  # an empty list is a blank line, not a record
-                yield CsvRecord(line, fields, raw)
+        with stack:
+            while True:
+                start = state["lines"] + 1
+                try:
+                    fields = next(reader)
+                    error = None
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    fields, error = [], str(exc)
+                except UnicodeDecodeError as exc:
+                    raise InputError(f"cannot decode as {used}: {exc.reason}", file=str(path), row=start) from exc
+                raw = "".join(consumed)
+                state["lines"] += len(consumed)
+                consumed.clear()
+                if error is not None:
+                    yield CsvRecord(start, [], raw, error)
+                elif fields:  # an empty list is a blank line, not a record
+                    yield CsvRecord(start, fields, raw)
 
-    return CsvTable(header, records(), preamble)
+    return CsvTable(header, records(), preamble, used)
+
+
+def _decode(path: Path, read: Callable[[], _T], line: int) -> _T:
+    try:
+        return read()
+    except UnicodeDecodeError as exc:
+        raise InputError(f"cannot decode: {exc.reason}", file=str(path), row=line) from exc
 
 
 @dataclass(slots=True)
