@@ -43,6 +43,8 @@ class Actor:
     id_scheme: str = "pic"  # pic (CORDIS), patentsview_assignee, ...
     vat: str | None = None  # VAT number when the source gives one (CORDIS organization table)
     nuts_version: str | None = None  # version of nuts_code, when the source says
+    geolocation: str | None = None  # "lat,lon" as CORDIS gives it
+    ec_contribution: float | None = None  # EU funding of this participation (CORDIS), in EUR
 
     @property
     def actor_id(self) -> str:

@@ -117,6 +117,8 @@ ALTER TABLE actors ADD COLUMN id_scheme VARCHAR;
 ALTER TABLE actors ADD COLUMN native_id VARCHAR;
 ALTER TABLE actors ADD COLUMN vat VARCHAR;
 ALTER TABLE actors ADD COLUMN source_nuts_version VARCHAR;
+ALTER TABLE actors ADD COLUMN geolocation VARCHAR;
+ALTER TABLE document_actors ADD COLUMN ec_contribution DOUBLE;
 ALTER TABLE actor_regions ADD COLUMN source_code VARCHAR;
 ALTER TABLE actor_regions ADD COLUMN source_version VARCHAR;
 CREATE TABLE document_classes (
@@ -253,14 +255,15 @@ class Store:
         actors = {a.actor_id: a for d in docs for a in d.actors}
         actor_frame = pd.DataFrame(
             [(k, a.name, a.country, a.city, a.postcode, a.nuts_code, a.kind,
-              a.id_scheme if a.native_id else None, a.native_id, a.vat, a.nuts_version)
+              a.id_scheme if a.native_id else None, a.native_id, a.vat, a.nuts_version, a.geolocation)
              for k, a in actors.items()],
             columns=["actor_id", "name", "country", "city", "postcode", "source_nuts", "kind",
-                     "id_scheme", "native_id", "vat", "source_nuts_version"],
+                     "id_scheme", "native_id", "vat", "source_nuts_version", "geolocation"],
         )
+        participation = {(d.doc_id, a.actor_id, a.role): a.ec_contribution for d in docs for a in d.actors}
         links = pd.DataFrame(
-            sorted({(d.doc_id, a.actor_id, a.role) for d in docs for a in d.actors}),
-            columns=["doc_id", "actor_id", "role"],
+            [(*key, value) for key, value in sorted(participation.items(), key=lambda kv: kv[0])],
+            columns=["doc_id", "actor_id", "role", "ec_contribution"],
         )
         classes = pd.DataFrame(
             sorted({(d.doc_id, scheme, code) for d in docs for scheme, code in d.classes}),
