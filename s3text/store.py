@@ -133,6 +133,9 @@ CREATE TABLE organisations (
     org_id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, country VARCHAR, actors INTEGER NOT NULL, aliases JSON NOT NULL);
 CREATE TABLE actor_orgs (
     actor_id VARCHAR PRIMARY KEY, org_id VARCHAR NOT NULL, rule VARCHAR NOT NULL, evidence VARCHAR);
+CREATE VIEW document_orgs AS
+    SELECT l.doc_id, l.actor_id, coalesce(o.org_id, l.actor_id) AS org_id, l.role
+    FROM document_actors l LEFT JOIN actor_orgs o USING (actor_id);
 CREATE TABLE near_duplicates (
     doc_id VARCHAR NOT NULL, other_id VARCHAR NOT NULL, similarity DOUBLE NOT NULL, method VARCHAR NOT NULL,
     PRIMARY KEY (doc_id, other_id));

@@ -35,7 +35,8 @@ def emergence(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
     with Store(cfg.store) as store:
         docs = _doc_topics(store, run_id)
         kinds = store.query("SELECT doc_id, source_kind FROM documents")
-        actors = store.query("SELECT DISTINCT doc_id, actor_id FROM document_actors")
+        # Organisations, not actor records: one body under several spellings or PICs counts once.
+        actors = store.query("SELECT DISTINCT doc_id, org_id AS actor_id FROM document_orgs")
         regions = _doc_regions(store, cfg)
     # Every document stays (left joins): a topic's community counts actors and regions where known.
     entities = (docs[["doc_id", "topic_id", "year", "date"]].merge(kinds, on="doc_id")
@@ -89,10 +90,11 @@ def _topic_series(entities: pd.DataFrame) -> pd.DataFrame:
 
 
 def _doc_regions(store: Store, cfg: PipelineConfig) -> pd.DataFrame:
-    """(doc_id, actor_id, region): each document's actors in their analysis unit (NUTS code cut to
-    ``regions.level``, or a named grouping); actors placed too coarsely have no unit."""
+    """(doc_id, actor_id, region): each document's organisations (``actor_id`` holds the organisation
+    id) in their analysis unit (NUTS code cut to ``regions.level``, or a named grouping); actors placed
+    too coarsely have no unit. An organisation with sites in two regions counts in both."""
     links = store.query(
-        "SELECT DISTINCT l.doc_id, l.actor_id, r.nuts_code, r.level FROM document_actors l "
+        "SELECT DISTINCT l.doc_id, l.org_id AS actor_id, r.nuts_code, r.level FROM document_orgs l "
         "JOIN actor_regions r USING (actor_id) WHERE r.nuts_code IS NOT NULL"
     )
     links["region"] = region_units(cfg).assign(links)

@@ -29,7 +29,10 @@ def candidates(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
         tci = store.query("SELECT topic_id, kci FROM topic_complexity WHERE run_id = ?", [run_id])
         links = doc_topic_regions(store, cfg, run_id)
         titles = store.query("SELECT doc_id, title, source, year FROM documents").set_index("doc_id")
-        names = store.query("SELECT actor_id, name FROM actors").set_index("actor_id")["name"]
+        names = store.query(
+            "SELECT DISTINCT l.org_id AS actor_id, coalesce(o.name, a.name) AS name FROM document_orgs l "
+            "JOIN actors a USING (actor_id) LEFT JOIN organisations o USING (org_id)"
+        ).drop_duplicates("actor_id").set_index("actor_id")["name"]
     topics = sorted(set(topic_info["topic_id"].astype(int)))
     phi = related.pivot_table(index="topic_a", columns="topic_b", values="value", fill_value=0.0).reindex(
         index=topics, columns=topics, fill_value=0.0)
