@@ -37,7 +37,8 @@ def _embed_with_progress(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
 
 StageFn = Callable[[PipelineConfig, str], dict[str, Any]]
 STAGE_FUNCTIONS: dict[str, StageFn] = {
-    "ingest": steps.ingest, "regions": steps.regions, "normalise": steps.normalise, "embed": _embed_with_progress,
+    "ingest": steps.ingest, "regions": steps.regions, "organisations": steps.organisations,
+    "normalise": steps.normalise, "embed": _embed_with_progress,
     "topics": steps.topics, "emergence": steps.emergence, "capacity": steps.capacity,
     "candidates": steps.candidates, "export": export,
 }

@@ -24,7 +24,7 @@ from s3text.records import Document, QuarantineRecord
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -141,18 +141,52 @@ CREATE TABLE near_duplicates (
     PRIMARY KEY (doc_id, other_id));
 """
 
+_V5 = """
+CREATE TABLE crawls (
+    crawl_id VARCHAR PRIMARY KEY, started TIMESTAMP NOT NULL, finished TIMESTAMP, status VARCHAR NOT NULL,
+    seeds_file VARCHAR, config_hash VARCHAR NOT NULL, config JSON, report JSON);
+CREATE TABLE crawl_sites (
+    crawl_id VARCHAR NOT NULL, site_id VARCHAR NOT NULL, name VARCHAR NOT NULL, seed_url VARCHAR NOT NULL,
+    seed_file VARCHAR NOT NULL, seed_row INTEGER NOT NULL, seed JSON NOT NULL, hosts JSON NOT NULL,
+    status VARCHAR NOT NULL, PRIMARY KEY (crawl_id, site_id));
+CREATE TABLE crawl_frontier (
+    crawl_id VARCHAR NOT NULL, url_key VARCHAR NOT NULL, url VARCHAR NOT NULL, site_id VARCHAR NOT NULL,
+    host VARCHAR NOT NULL, depth INTEGER NOT NULL, priority INTEGER NOT NULL, seq BIGINT NOT NULL,
+    status VARCHAR NOT NULL, reason VARCHAR, detail VARCHAR, http_status INTEGER, attempts INTEGER,
+    content_hash VARCHAR, final_url VARCHAR, updated TIMESTAMP, PRIMARY KEY (crawl_id, url_key));
+CREATE TABLE web_pages (
+    url_key VARCHAR PRIMARY KEY, url VARCHAR NOT NULL, site_id VARCHAR NOT NULL, content_hash VARCHAR NOT NULL,
+    doc_id VARCHAR NOT NULL, version INTEGER NOT NULL, changed TIMESTAMP NOT NULL, last_fetched TIMESTAMP NOT NULL,
+    last_crawl VARCHAR NOT NULL);
+CREATE TABLE web_page_versions (
+    url_key VARCHAR NOT NULL, version INTEGER NOT NULL, content_hash VARCHAR NOT NULL, doc_id VARCHAR NOT NULL,
+    fetched_at TIMESTAMP NOT NULL, crawl_id VARCHAR NOT NULL, http_status INTEGER NOT NULL,
+    PRIMARY KEY (url_key, version));
+CREATE TABLE crawl_pending_documents (
+    crawl_id VARCHAR NOT NULL, doc_id VARCHAR NOT NULL, document JSON NOT NULL, PRIMARY KEY (crawl_id, doc_id));
+CREATE TABLE robots_cache (
+    origin VARCHAR PRIMARY KEY, fetched_at TIMESTAMP NOT NULL, outcome VARCHAR NOT NULL, status INTEGER,
+    body VARCHAR);
+"""
+
 # version -> SQL that upgrades a store from version-1 to version. Version 1 is the base schema;
 # version 2 adds topic lineage, series per source and region, complexity and density_ext;
 # version 3 the analysts' decisions and their audit log (never written by a refresh); version 4
 # organisation identifiers, classes (CPC, EuroSciVoc), per-file ingest summaries, organisations
 # and near duplicates.
-MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _V2, 3: _V3, 4: _V4}
+# Version 5: the website crawler's frontier, page history (one version per changed text), pending
+# documents (written before `documents`, so a killed crawl loses nothing), robots.txt cache.
+MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5}
 
 # Tables whose rows belong to one run; `replace_run_table` rewrites them wholesale.
 RUN_TABLES = (
     "topics", "doc_topics", "topic_periods", "emergence", "region_topics", "topic_relatedness", "candidates",
     "topic_series", "topic_lineage", "topic_centroids", "topic_complexity",
 )
+
+
+# Tables recomputed from the documents on every run, never edited by hand: `replace_table` rewrites them.
+DERIVED_TABLES = ("organisations", "actor_orgs", "near_duplicates")
 
 
 class Store:
@@ -353,6 +387,21 @@ class Store:
         if len(got) != len(hashes):
             raise StoreError(f"{len(hashes) - len(got)} embeddings missing for model {model}")
         return np.asarray([v for _, v in got], dtype=np.float32)
+
+    def replace_tables(self, frames: dict[str, pd.DataFrame]) -> None:
+        """Rewrite derived tables wholesale, together in one transaction (organisations and their
+        actors must never disagree)."""
+        unknown = set(frames) - set(DERIVED_TABLES)
+        if unknown:
+            raise StoreError(f"{sorted(unknown)} are not derived tables")
+        with self.transaction():
+            for table, frame in frames.items():
+                self.con.execute(f"DELETE FROM {table}")
+                if not frame.empty:
+                    cols = ", ".join(frame.columns)
+                    self.con.register("incoming", frame)
+                    self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM incoming")
+                    self.con.unregister("incoming")
 
     # -- runs ---------------------------------------------------------------------------------
     def replace_run_table(self, table: str, run_id: str, frame: pd.DataFrame) -> None:

@@ -23,8 +23,7 @@ from s3text.config import PipelineConfig, SourceConfig
 from s3text.embed import Embedder, embedding_text
 from s3text.ingest import stream_source
 from s3text.normalise import STATUS_DUPLICATE, STATUS_OK, Normaliser, mark_duplicates, stop_words
-from s3text.records import Actor, Document, FileOpened, FileSummary, QuarantineRecord
-from s3text.regions import Gazetteer, NutsTable, RegionResolver
+from s3text.records import Document, FileOpened, FileSummary, QuarantineRecord
 from s3text.store import Store
 from s3text.topics import TopicModeler
 
@@ -98,35 +97,6 @@ def _ingest_source(store: Store, source: SourceConfig, run_id: str) -> list[File
             flush()
     flush()
     return list(files.values())
-
-
-def regions(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
-    """Give each actor not yet placed a NUTS region (source code, gazetteer, or country)."""
-    with Store(cfg.store) as store:
-        todo = store.query(
-            "SELECT a.* FROM actors a LEFT JOIN actor_regions r USING (actor_id) WHERE r.actor_id IS NULL"
-        )
-        if not todo.empty:
-            todo = todo.astype(object).where(todo.notna(), None)  # pandas NaN is not a missing city
-            resolver = RegionResolver(NutsTable.load(cfg.regions.nuts_table), Gazetteer.load(cfg.regions.gazetteer))
-            actors = [
-                Actor(name=r.name, country=r.country, city=r.city, postcode=r.postcode, nuts_code=r.source_nuts)
-                for r in todo.itertuples(index=False)
-            ]
-            matches = resolver.resolve_many(actors)
-            frame = pd.DataFrame({
-                "actor_id": todo["actor_id"],
-                "nuts_code": [m.nuts_code for m in matches],
-                "nuts_version": [m.nuts_version for m in matches],
-                "level": [m.level for m in matches],
-                "method": [m.method for m in matches],
-                "label": [m.label for m in matches],
-            })
-            store.put_frame("actor_regions", frame)
-        by_method = store.query("SELECT method, count(*) AS n FROM actor_regions GROUP BY method ORDER BY method")
-    counts = dict(zip(by_method["method"], by_method["n"].astype(int), strict=True))
-    return {"actors_placed_new": len(todo), "actors_by_method": counts,
-            "actors_unresolved": counts.get("unresolved", 0)}
 
 
 def normalise(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:

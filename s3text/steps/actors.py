@@ -1,0 +1,67 @@
+"""Actor steps: place every actor in a NUTS region, and group actor records into organisations.
+
+Both read actors from the store and write derived tables; the pure work is in
+:mod:`s3text.regions` and :mod:`s3text.organisations`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from s3text.config import PipelineConfig
+from s3text.organisations import OrganisationResolver, load_overrides
+from s3text.records import Actor
+from s3text.regions import Gazetteer, NutsTable, RegionResolver
+from s3text.store import Store
+
+
+def regions(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
+    """Give each actor not yet placed a NUTS region (source code, gazetteer, or country)."""
+    with Store(cfg.store) as store:
+        todo = store.query(
+            "SELECT a.* FROM actors a LEFT JOIN actor_regions r USING (actor_id) WHERE r.actor_id IS NULL"
+        )
+        if not todo.empty:
+            todo = todo.astype(object).where(todo.notna(), None)  # pandas NaN is not a missing city
+            resolver = RegionResolver(NutsTable.load(cfg.regions.nuts_table), Gazetteer.load(cfg.regions.gazetteer))
+            actors = [
+                Actor(name=r.name, country=r.country, city=r.city, postcode=r.postcode, nuts_code=r.source_nuts)
+                for r in todo.itertuples(index=False)
+            ]
+            matches = resolver.resolve_many(actors)
+            frame = pd.DataFrame({
+                "actor_id": todo["actor_id"],
+                "nuts_code": [m.nuts_code for m in matches],
+                "nuts_version": [m.nuts_version for m in matches],
+                "level": [m.level for m in matches],
+                "method": [m.method for m in matches],
+                "label": [m.label for m in matches],
+            })
+            store.put_frame("actor_regions", frame)
+        by_method = store.query("SELECT method, count(*) AS n FROM actor_regions GROUP BY method ORDER BY method")
+    counts = dict(zip(by_method["method"], by_method["n"].astype(int), strict=True))
+    return {"actors_placed_new": len(todo), "actors_by_method": counts,
+            "actors_unresolved": counts.get("unresolved", 0)}
+
+
+def organisations(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
+    """Group all actor records into organisations: analysts' merge overrides, then identifiers (PIC,
+    VAT, assignee id), then normalised names; a split override vetoes any link between its pair.
+
+    Recomputed from every actor each run, so a removed override or a corrected rule takes effect
+    everywhere; ``actor_orgs`` keeps the rule and evidence of each placement for inspection.
+    """
+    o = cfg.organisations
+    overrides = load_overrides(o.overrides) if o.overrides is not None else []
+    with Store(cfg.store) as store:
+        actors = store.query("SELECT actor_id, name, country, id_scheme, native_id, vat FROM actors ORDER BY actor_id")
+        resolver = OrganisationResolver(names_across_countries=o.names_across_countries, overrides=overrides)
+        resolver.fit(actors)
+        store.replace_tables({"organisations": resolver.organisations_, "actor_orgs": resolver.assignments_})
+    by_rule = resolver.assignments_["rule"].value_counts().sort_index()
+    return {"actors": len(actors), "organisations": len(resolver.organisations_),
+            "by_rule": {str(k): int(v) for k, v in by_rule.items()},
+            # links an override or an ambiguity refused: the analyst's cue to look (s3text orgs)
+            "refused_links": len(resolver.refused_)}
