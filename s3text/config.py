@@ -14,14 +14,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 
+from s3text._model import _Model as _Model  # re-exported: the base of every section
+from s3text.crawl.settings import CrawlConfig
 from s3text.errors import ConfigError
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
 
 SourceFormat = Literal[
     "cordis_csv",  # flattened CORDIS project CSV (+ optional participants CSV)
@@ -271,6 +268,7 @@ class PipelineConfig(_Model):
     capacity: CapacityConfig = CapacityConfig()
     candidates: CandidatesConfig = CandidatesConfig()
     backtest: BacktestConfig = BacktestConfig()
+    crawl: CrawlConfig = CrawlConfig()
     web: WebConfig = WebConfig()
 
     def config_hash(self) -> str:
