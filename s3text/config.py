@@ -44,10 +44,13 @@ class TableMapping(_Model):
     date: str
     date_format: str | None = None  # strptime format; None: ISO dates (YYYY, YYYY-MM or YYYY-MM-DD)
     actors: str | None = None  # actor names, several split by actors_separator
+    # also splits country, city and region: one value for every actor, or one per actor in order
     actors_separator: str = ";"
     country: str | None = None  # ISO-2 country of the actors
     city: str | None = None
-    region: str | None = None  # a NUTS code for the document (its actors, or the document itself)
+    # a NUTS code goes to the actors (or, without actors, to the document); a name such as "Tirol"
+    # is kept in extra["region"] and never turned into a place
+    region: str | None = None
     url: str | None = None
     language: str | None = None
     source_kind: SourceKindName = "other"
@@ -67,7 +70,8 @@ class SourceConfig(_Model):
     # further tables by role, e.g. euroscivoc (CORDIS); abstract, cpc, assignee, location, inventor (PatentsView)
     tables: dict[str, Path] = Field(default_factory=dict)
     mapping: TableMapping | None = None  # format "table" only
-    # "auto": BOMs, then UTF-8, then a detector that must be confident; or a codec name (cp1252, latin-1)
+    # "auto": BOMs, then UTF-8, then a detector that must be confident; or a codec name (cp1252, latin-1).
+    # Parquet is always UTF-8. A .zip must hold one file.
     encoding: str = "auto"
     nuts_version: Literal["2013", "2016", "2021", "2024"] | None = None  # of the NUTS codes the source gives
     require_abstract: bool = True  # a record with a title but no text goes to quarantine

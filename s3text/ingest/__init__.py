@@ -14,6 +14,7 @@ from s3text.config import SourceConfig
 from s3text.errors import ConfigError
 from s3text.ingest.cordis import read_cordis_csv, read_cordis_json, read_cordis_official
 from s3text.ingest.patents import read_google_patents, read_patentsview_csv, split_assignees
+from s3text.ingest.table import iter_table
 from s3text.records import IngestItem, IngestResult
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "read_cordis_official",
     "read_google_patents",
     "read_patentsview_csv",
+    "iter_table",
     "read_source",
     "split_assignees",
     "stream_source",
@@ -40,6 +42,9 @@ def stream_source(cfg: SourceConfig) -> Iterator[IngestItem]:
         yield from _items(read_cordis_json(path, source=name, require_abstract=req))
     elif cfg.format == "patentsview_csv":
         yield from _items(read_patentsview_csv(path, source=name, require_abstract=req))
+    elif cfg.format == "table" and cfg.mapping is not None:
+        yield from iter_table(path, cfg.mapping, source=name, require_abstract=req, encoding=cfg.encoding,
+                              nuts_version=cfg.nuts_version)
     elif companion is None and cfg.format in ("cordis_official", "google_patents"):
         raise ConfigError(f"source {name!r}: format {cfg.format!r} needs a companion file")
     elif cfg.format == "cordis_official" and companion is not None:
