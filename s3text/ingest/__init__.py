@@ -18,12 +18,12 @@ from s3text.ingest.table import iter_table
 from s3text.records import IngestItem, IngestResult
 
 __all__ = [
+    "iter_table",
     "read_cordis_csv",
     "read_cordis_json",
     "read_cordis_official",
     "read_google_patents",
     "read_patentsview_csv",
-    "iter_table",
     "read_source",
     "split_assignees",
     "stream_source",
