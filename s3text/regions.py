@@ -1,6 +1,7 @@
-"""Place actors in NUTS regions: a source's NUTS code, else city through the LAU gazetteer
-(NUTS-3), else the country (NUTS-0). Data: ``data/nuts/`` (see its SOURCE.md), rebuilt by
-``scripts/build_gazetteer.py``."""
+"""Place actors in NUTS regions: a source's NUTS code (converted from its NUTS version where
+needed, :mod:`s3text.nuts_versions`), else city through the LAU gazetteer (NUTS-3), else the
+country (NUTS-0). Data: ``data/nuts/`` (see its SOURCE.md), rebuilt by
+``scripts/build_gazetteer.py`` and ``scripts/build_nuts_correspondence.py``."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from s3text.errors import InputError
+from s3text.nuts_versions import NutsConverter, normalise_code
 from s3text.records import Actor
 
 log = logging.getLogger(__name__)
@@ -283,52 +285,138 @@ class RegionMatch:
     nuts_version: str
     method: Method
     label: str | None
-    note: str | None = None  # e.g. why a source code was not used
+    note: str | None = None  # e.g. why a source code was not used, or how it was converted
+    source_code: str | None = None  # the NUTS code the source gave (upper case, no spaces)
+    source_version: str | None = None  # its NUTS version: as the source said, or the one it matched
+
+
+# For a code whose source does not say the version: after the target version, newest first.
+# Most codes are the same region in every version, so the target version (no conversion) is
+# right for nearly all; a code it lacks was most likely retired or introduced lately. 2024 comes
+# next because sources without a version are mostly current ones; then 2016 (Horizon 2020 era,
+# the UK) before 2013 (FP7 era), as recent data outnumber old data in the feeds.
+GUESS_VERSIONS = ("2024", "2016", "2013")
 
 
 class RegionResolver:
-    """Resolve actors to regions: source NUTS code, then gazetteer (city), then country."""
+    """Resolve actors to regions: source NUTS code, then gazetteer (city), then country.
 
-    def __init__(self, nuts: NutsTable, gazetteer: Gazetteer) -> None:
+    With a :class:`~s3text.nuts_versions.NutsConverter`, a source code of another NUTS version is
+    converted to the table's version (a split region gives the region containing all its parts).
+    """
+
+    def __init__(self, nuts: NutsTable, gazetteer: Gazetteer, converter: NutsConverter | None = None,
+                 target_version: str | None = None) -> None:
+        if target_version is not None and target_version != nuts.version:
+            raise ValueError(f"target version {target_version} differs from the NUTS table's {nuts.version}")
         self.nuts = nuts
         self.gazetteer = gazetteer
-        self._cache: dict[tuple[str | None, str | None, str | None], RegionMatch] = {}
+        self.converter = converter
+        self.target_version = nuts.version
+        self._cache: dict[tuple[str | None, ...], RegionMatch] = {}
 
-    def _match(self, code: str, method: Method, note: str | None) -> RegionMatch:
+    def _match(self, code: str, method: Method, note: str | None,
+               source: tuple[str | None, str | None] = (None, None)) -> RegionMatch:
         version = None if self.nuts.is_valid(code) else LEGACY_VERSIONS.get(code[:2])
         if version:  # UK: NUTS 2016, not in the table, so no label
-            return RegionMatch(code, len(code) - 2, version, method, None, note)
+            return RegionMatch(code, len(code) - 2, version, method, None, note, *source)
         nuts = self.nuts
-        return RegionMatch(code, nuts.level(code), nuts.version, method, nuts.label(code), note)
+        return RegionMatch(code, nuts.level(code), nuts.version, method, nuts.label(code), note, *source)
+
+    def _from_source(self, code: str, version: str | None) -> tuple[RegionMatch | None, str | None, str | None]:
+        """(match, note, version the code was read in) for a source's NUTS code."""
+        if legacy := LEGACY_VERSIONS.get(code[:2]):
+            # UK codes stay NUTS 2016, checked against the gazetteer's UK codes (levels 0-3).
+            known = self.gazetteer.codes.get(code[:2], ())
+            if self.nuts.is_valid(code) or any(c.startswith(code) for c in known):
+                return self._match(code, "source", None, (code, version or legacy)), None, version or legacy
+            return None, f"source NUTS code {code!r} is not a NUTS {legacy} code", version
+        target, converter = self.target_version, self.converter
+        if converter is None or version == target:
+            tries = [target]
+        elif version is None:
+            tries = [target, *(v for v in GUESS_VERSIONS if v != target)]
+        else:
+            tries = [version, target]  # a code the declared version lacks may still be a target code
+        notes = []
+        for v in tries:
+            if v == target:
+                if self.nuts.is_valid(code):
+                    note = None
+                    if version and version != target:
+                        note = (f"NUTS {version} code read as NUTS {target}: no correspondence loaded"
+                                if converter is None else f"not a NUTS {version} code; read as NUTS {target}")
+                    return self._match(code, "source", note, (code, v)), None, v
+                notes.append(f"not a NUTS {target} code")
+                continue
+            assert converter is not None
+            conv = converter.convert(code, v, target)
+            if conv.code and self.nuts.is_valid(conv.code):
+                note = None if conv.change == "unchanged" else (
+                    f"NUTS {v} {code} -> NUTS {target} {conv.code} ({conv.change})")
+                return self._match(conv.code, "source", note, (code, v)), None, v
+            notes.append(f"NUTS {v}: {conv.change}")
+            if version and conv.change != "unknown":
+                break  # the declared version knows the code, and it has no region in the target
+        return None, f"source NUTS code {code!r}: " + "; ".join(notes), version
 
     def resolve(self, actor: Actor) -> RegionMatch:
-        note = None
+        note = code = version = None
         if actor.nuts_code and actor.nuts_code.strip():
-            code = "".join(actor.nuts_code.split()).upper()
-            # A UK code is checked against the UK codes the gazetteer holds (NUTS 2016, levels 0-3).
-            legacy = self.gazetteer.codes.get(code[:2], ()) if code[:2] in LEGACY_VERSIONS else ()
-            if self.nuts.is_valid(code) or any(c.startswith(code) for c in legacy):
-                return self._match(code, "source", None)
-            note = f"source NUTS code {actor.nuts_code!r} is not a NUTS {self.nuts.version} code"
+            code = normalise_code(actor.nuts_code)
+            match, note, version = self._from_source(code, actor.nuts_version)
+            if match:
+                return match
             log.info("%s (%s); falling back to city/country", note, actor.name)
+        source = (code, version)
         hit = self.gazetteer.lookup(actor.country, actor.city)
         if hit:
-            return self._match(hit, "gazetteer", note)
+            return self._match(hit, "gazetteer", note, source)
         cc = canonical_country(actor.country)
         if cc and (self.nuts.level(cc) == 0 or cc in LEGACY_VERSIONS):
-            return self._match(cc, "country", note)
-        return RegionMatch(None, None, self.nuts.version, "unresolved", None, note)
+            return self._match(cc, "country", note, source)
+        return RegionMatch(None, None, self.nuts.version, "unresolved", None, note, *source)
 
     def resolve_many(self, actors: Iterable[Actor]) -> list[RegionMatch]:
-        """Resolve in order; repeated (country, city, nuts_code) triples are looked up once."""
+        """Resolve in order; repeated (country, city, NUTS code, version) are looked up once."""
         out = []
         for actor in actors:
-            key = (actor.country, actor.city, actor.nuts_code)
+            key = (actor.country, actor.city, actor.nuts_code, actor.nuts_version)
             match = self._cache.get(key)
             if match is None:
                 match = self._cache[key] = self.resolve(actor)
             out.append(match)
         return out
+
+
+_LEVELS = {3: "nuts3", 2: "nuts2", 1: "nuts1", 0: "country"}
+
+
+def resolution_report(matches: Iterable[Any]) -> dict[str, Any]:
+    """Counts and shares of actors by the level they were placed at and by method.
+
+    Takes :class:`RegionMatch` objects or rows of the ``actor_regions`` table
+    (``frame.itertuples()``): anything with ``level``, ``method``, ``nuts_code``, ``nuts_version``,
+    ``source_code`` and ``source_version``. ``converted`` counts source codes read in another NUTS
+    version than the one they were placed in; ``recoded`` those whose code changed on the way.
+    """
+    by_level = dict.fromkeys((*_LEVELS.values(), "unresolved"), 0)
+    by_method: dict[str, int] = dict.fromkeys(("source", "gazetteer", "country", "unresolved"), 0)
+    converted = recoded = n = 0
+    for m in matches:
+        n += 1
+        level = getattr(m, "level", None)
+        level = None if level is None or level != level else int(level)  # NaN from a frame
+        by_level[_LEVELS.get(level, "unresolved") if level is not None else "unresolved"] += 1
+        by_method[str(m.method)] = by_method.get(str(m.method), 0) + 1
+        source_version = getattr(m, "source_version", None)
+        if m.method == "source" and isinstance(source_version, str) and source_version != m.nuts_version:
+            converted += 1
+            recoded += getattr(m, "source_code", None) != m.nuts_code
+    share = (lambda k: round(k / n, 4)) if n else (lambda k: 0.0)
+    return {"actors": n, "by_level": by_level, "by_level_share": {k: share(v) for k, v in by_level.items()},
+            "by_method": by_method, "by_method_share": {k: share(v) for k, v in by_method.items()},
+            "converted": converted, "recoded": recoded}
 
 
 def load_region_sets(path: Path | str, name: str | None = None) -> dict[str, frozenset[str]]:

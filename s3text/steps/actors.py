@@ -11,23 +11,29 @@ from typing import Any
 import pandas as pd
 
 from s3text.config import PipelineConfig
+from s3text.nuts_versions import NutsConverter
 from s3text.organisations import OrganisationResolver, load_overrides
 from s3text.records import Actor
-from s3text.regions import Gazetteer, NutsTable, RegionResolver
+from s3text.regions import Gazetteer, NutsTable, RegionResolver, resolution_report
 from s3text.store import Store
 
 
 def regions(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
-    """Give each actor not yet placed a NUTS region (source code, gazetteer, or country)."""
+    """Give each actor not yet placed a NUTS region (source code brought to ``regions.nuts_version``,
+    gazetteer, or country) and report how finely all actors are placed."""
+    rc = cfg.regions
     with Store(cfg.store) as store:
         todo = store.query(
             "SELECT a.* FROM actors a LEFT JOIN actor_regions r USING (actor_id) WHERE r.actor_id IS NULL"
         )
         if not todo.empty:
             todo = todo.astype(object).where(todo.notna(), None)  # pandas NaN is not a missing city
-            resolver = RegionResolver(NutsTable.load(cfg.regions.nuts_table), Gazetteer.load(cfg.regions.gazetteer))
+            converter = NutsConverter.load(rc.nuts_correspondence) if rc.nuts_correspondence is not None else None
+            resolver = RegionResolver(NutsTable.load(rc.nuts_table, rc.nuts_version), Gazetteer.load(rc.gazetteer),
+                                      converter, rc.nuts_version)
             actors = [
-                Actor(name=r.name, country=r.country, city=r.city, postcode=r.postcode, nuts_code=r.source_nuts)
+                Actor(name=r.name, country=r.country, city=r.city, postcode=r.postcode, nuts_code=r.source_nuts,
+                      nuts_version=r.source_nuts_version)
                 for r in todo.itertuples(index=False)
             ]
             matches = resolver.resolve_many(actors)
@@ -38,12 +44,15 @@ def regions(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
                 "level": [m.level for m in matches],
                 "method": [m.method for m in matches],
                 "label": [m.label for m in matches],
+                "source_code": [m.source_code for m in matches],
+                "source_version": [m.source_version for m in matches],
             })
             store.put_frame("actor_regions", frame)
-        by_method = store.query("SELECT method, count(*) AS n FROM actor_regions GROUP BY method ORDER BY method")
-    counts = dict(zip(by_method["method"], by_method["n"].astype(int), strict=True))
-    return {"actors_placed_new": len(todo), "actors_by_method": counts,
-            "actors_unresolved": counts.get("unresolved", 0)}
+        placed = store.query(
+            "SELECT level, method, nuts_code, nuts_version, source_code, source_version FROM actor_regions")
+    report = resolution_report(placed.astype(object).where(placed.notna(), None).itertuples(index=False))
+    return {"actors_placed_new": len(todo), "actors_by_method": report["by_method"],
+            "actors_unresolved": report["by_level"].get("unresolved", 0), "resolution": report}
 
 
 def organisations(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:

@@ -11,14 +11,17 @@ from pathlib import Path
 import pytest
 
 from s3text.errors import InputError
+from s3text.nuts_versions import NutsConverter
 from s3text.records import Actor
 from s3text.regions import (
     Gazetteer,
     NutsTable,
+    RegionMatch,
     RegionResolver,
     canonical_country,
     load_region_sets,
     region_in_set,
+    resolution_report,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,6 +43,11 @@ def gaz() -> Gazetteer:
 @pytest.fixture
 def resolver(nuts: NutsTable, gaz: Gazetteer) -> RegionResolver:
     return RegionResolver(nuts, gaz)
+
+
+@pytest.fixture
+def converting(nuts: NutsTable, gaz: Gazetteer) -> RegionResolver:
+    return RegionResolver(nuts, gaz, NutsConverter.load(NUTS_DIR / "nuts_correspondence.csv"), "2021")
 
 
 def _gazetteer_rows() -> list[dict[str, str]]:
@@ -265,3 +273,98 @@ def test_coverage_on_fp7_participants(resolver: RegionResolver) -> None:
     # IL, US, CN, RU, ...). Floors sit a little below so a regression fails.
     assert share[3] >= 0.85
     assert share.get(None, 0) <= 0.07
+
+
+def test_source_code_of_another_version_is_converted(converting: RegionResolver) -> None:
+    zagreb = converting.resolve(Actor(name="x", country="HR", city="Split", nuts_code="HR041", nuts_version="2016"))
+    assert (zagreb.nuts_code, zagreb.level, zagreb.method, zagreb.label) == ("HR050", 3, "source", "Grad Zagreb")
+    assert (zagreb.source_code, zagreb.source_version, zagreb.nuts_version) == ("HR041", "2016", "2021")
+    assert zagreb.note is not None and "recoded" in zagreb.note
+    haag = converting.resolve(Actor(name="x", country="NL", nuts_code="nl 361", nuts_version="2024"))
+    assert (haag.nuts_code, haag.source_code, haag.source_version) == ("NL332", "NL361", "2024")
+    same = converting.resolve(Actor(name="x", country="DE", nuts_code="DE212", nuts_version="2016"))
+    assert (same.nuts_code, same.source_version, same.note) == ("DE212", "2016", None)
+
+
+def test_a_split_region_is_placed_in_the_region_holding_its_parts(converting: RegionResolver) -> None:
+    cagliari = converting.resolve(Actor(name="x", country="IT", nuts_code="ITG27", nuts_version="2016"))
+    assert (cagliari.nuts_code, cagliari.level, cagliari.method) == ("ITG2", 2, "source")
+    assert cagliari.note is not None and "split" in cagliari.note
+
+
+def test_code_without_version_tries_the_target_then_2024_2016_2013(converting: RegionResolver) -> None:
+    current = converting.resolve(Actor(name="x", country="DE", nuts_code="DE212"))
+    assert (current.nuts_code, current.source_version, current.note) == ("DE212", "2021", None)
+    newer = converting.resolve(Actor(name="x", country="PT", nuts_code="PT1A0"))  # Grande Lisboa, 2024
+    assert (newer.nuts_code, newer.source_version) == ("PT170", "2024")
+    older = converting.resolve(Actor(name="x", country="HR", nuts_code="HR041"))
+    assert (older.nuts_code, older.source_version) == ("HR050", "2016")
+    oldest = converting.resolve(Actor(name="x", country="FR", nuts_code="FR711"))  # Ain, NUTS 2013
+    assert (oldest.nuts_code, oldest.source_version) == ("FRK21", "2013")
+
+
+def test_code_without_a_region_in_the_target_falls_back(converting: RegionResolver) -> None:
+    kosovo = converting.resolve(Actor(name="x", country="DE", city="Freising", nuts_code="XK001", nuts_version="2024"))
+    assert (kosovo.nuts_code, kosovo.method, kosovo.source_code, kosovo.source_version) == (
+        "DE21B", "gazetteer", "XK001", "2024")
+    assert kosovo.note is not None and "new" in kosovo.note
+    # A code the declared version lacks is still read as a target code, with a note.
+    mislabelled = converting.resolve(Actor(name="x", country="HR", nuts_code="HR050", nuts_version="2013"))
+    assert (mislabelled.nuts_code, mislabelled.method, mislabelled.source_version) == ("HR050", "source", "2021")
+    assert mislabelled.note == "not a NUTS 2013 code; read as NUTS 2021"
+    # UK codes stay NUTS 2016 and are not converted.
+    uk = converting.resolve(Actor(name="x", country="UK", nuts_code="UKM75"))
+    assert (uk.nuts_code, uk.nuts_version, uk.source_version) == ("UKM75", "2016", "2016")
+
+
+def test_cache_tells_versions_apart(converting: RegionResolver) -> None:
+    actors = [Actor(name="x", nuts_code="NO072", nuts_version=v) for v in ("2016", "2024", "2016")]
+    old, new, again = converting.resolve_many(actors)
+    assert old.nuts_code == new.nuts_code == "NO074"  # Troms: merged in 2020, split again in 2024
+    assert (old.source_version, new.source_version) == ("2016", "2024")
+    assert again is old
+
+
+def test_target_version_must_be_the_tables(nuts: NutsTable, gaz: Gazetteer) -> None:
+    with pytest.raises(ValueError, match="2024"):
+        RegionResolver(nuts, gaz, None, "2024")
+
+
+def test_resolution_report_counts_levels_and_methods(converting: RegionResolver) -> None:
+    actors = [
+        Actor(name="a", country="HR", nuts_code="HR041", nuts_version="2016"),  # NUTS-3, converted
+        Actor(name="b", country="IT", nuts_code="ITG27", nuts_version="2016"),  # NUTS-2, split
+        Actor(name="c", country="FR", city="Paris"),  # NUTS-3, gazetteer
+        Actor(name="d", country="FR", city="Xyzzyville"),  # country
+        Actor(name="e", country="US", city="Boston"),  # unresolved
+    ]
+    report = resolution_report(converting.resolve_many(actors))
+    assert report["actors"] == 5
+    assert report["by_level"] == {"nuts3": 2, "nuts2": 1, "nuts1": 0, "country": 1, "unresolved": 1}
+    assert report["by_level_share"]["nuts3"] == 0.4
+    assert report["by_method"] == {"source": 2, "gazetteer": 1, "country": 1, "unresolved": 1}
+    assert (report["converted"], report["recoded"]) == (2, 2)
+    assert resolution_report([])["by_level_share"]["nuts3"] == 0.0
+
+
+def test_resolution_report_reads_the_actor_regions_frame() -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame({
+        "nuts_code": ["DE212", "NL332", None], "level": [3, 3, float("nan")], "nuts_version": ["2021"] * 3,
+        "method": ["source", "source", "unresolved"], "source_code": ["DE212", "NL361", None],
+        "source_version": ["2021", "2024", None],
+    })
+    report = resolution_report(frame.itertuples(index=False))
+    assert report["by_level"]["nuts3"] == 2 and report["by_level"]["unresolved"] == 1
+    assert (report["converted"], report["recoded"]) == (1, 1)
+    match = RegionMatch("DE212", 3, "2021", "source", None, None, "DE212", "2021")
+    assert resolution_report([match])["converted"] == 0  # read in the version it was placed in
+
+
+def test_declared_version_without_a_converter_keeps_the_old_behaviour(resolver: RegionResolver) -> None:
+    match = resolver.resolve(Actor(name="x", country="DE", nuts_code="DE212", nuts_version="2016"))
+    assert (match.nuts_code, match.method, match.source_version) == ("DE212", "source", "2021")
+    assert match.note == "NUTS 2016 code read as NUTS 2021: no correspondence loaded"
+    recoded = resolver.resolve(Actor(name="x", country="HR", city="Zagreb", nuts_code="HR041", nuts_version="2016"))
+    assert (recoded.nuts_code, recoded.method) == ("HR050", "gazetteer")  # no conversion, the city places it
