@@ -74,6 +74,9 @@ class SourceConfig(_Model):
     # Parquet is always UTF-8. A .zip must hold one file.
     encoding: str = "auto"
     nuts_version: Literal["2013", "2016", "2021", "2024"] | None = None  # of the NUTS codes the source gives
+    # Patents: inventors become actors "never", only when no assignee has a country ("fallback"), or
+    # "always" (inventor-based regional counts, the OECD REGPAT convention)
+    inventors: Literal["never", "fallback", "always"] = "fallback"
     require_abstract: bool = True  # a record with a title but no text goes to quarantine
     enabled: bool = True
 

@@ -13,12 +13,24 @@ from collections.abc import Iterator
 from s3text.config import SourceConfig
 from s3text.errors import ConfigError
 from s3text.ingest.cordis import read_cordis_csv, read_cordis_json, read_cordis_official
-from s3text.ingest.patents import read_google_patents, read_patentsview_csv, split_assignees
+from s3text.ingest.patents import (
+    iter_google_patents,
+    iter_patentsview_csv,
+    read_google_patents,
+    read_patentsview_csv,
+    split_assignees,
+)
+from s3text.ingest.patentsview import iter_patentsview_bulk
 from s3text.ingest.table import iter_table
+from s3text.ingest.uspto import iter_uspto_xml
 from s3text.records import IngestItem, IngestResult
 
 __all__ = [
+    "iter_google_patents",
+    "iter_patentsview_bulk",
+    "iter_patentsview_csv",
     "iter_table",
+    "iter_uspto_xml",
     "read_cordis_csv",
     "read_cordis_json",
     "read_cordis_official",
@@ -41,7 +53,18 @@ def stream_source(cfg: SourceConfig) -> Iterator[IngestItem]:
     elif cfg.format == "cordis_json":
         yield from _items(read_cordis_json(path, source=name, require_abstract=req))
     elif cfg.format == "patentsview_csv":
-        yield from _items(read_patentsview_csv(path, source=name, require_abstract=req))
+        yield from iter_patentsview_csv(path, source=name, require_abstract=req, encoding=cfg.encoding)
+    elif cfg.format == "patentsview_bulk":
+        unknown = set(cfg.tables) - {"abstract", "cpc", "assignee", "location", "inventor"}
+        if unknown:
+            raise ConfigError(f"source {name!r}: patentsview_bulk has no table role(s) {sorted(unknown)}")
+        t = cfg.tables
+        yield from iter_patentsview_bulk(
+            path, abstract=t.get("abstract"), cpc=t.get("cpc"), assignee=t.get("assignee"),
+            location=t.get("location"), inventor=t.get("inventor"), source=name, require_abstract=req,
+            encoding=cfg.encoding, inventors=cfg.inventors)
+    elif cfg.format == "uspto_xml":
+        yield from iter_uspto_xml(path, source=name, require_abstract=req, inventors=cfg.inventors)
     elif cfg.format == "table" and cfg.mapping is not None:
         yield from iter_table(path, cfg.mapping, source=name, require_abstract=req, encoding=cfg.encoding,
                               nuts_version=cfg.nuts_version)
@@ -50,7 +73,7 @@ def stream_source(cfg: SourceConfig) -> Iterator[IngestItem]:
     elif cfg.format == "cordis_official" and companion is not None:
         yield from _items(read_cordis_official(path, companion, source=name, require_abstract=req))
     elif cfg.format == "google_patents" and companion is not None:
-        yield from _items(read_google_patents(path, companion, source=name, require_abstract=req))
+        yield from iter_google_patents(path, companion, source=name, require_abstract=req, encoding=cfg.encoding)
     else:
         raise ConfigError(f"source {name!r}: no reader for format {cfg.format!r}")
 

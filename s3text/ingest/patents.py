@@ -1,4 +1,8 @@
-"""Patent readers: PatentsView CSV and Google Patents search exports with their abstracts ndjson.
+"""Patent readers: PatentsView API CSV and Google Patents search exports with their abstracts ndjson.
+
+Both stream: they yield :class:`FileOpened` per file, then documents and quarantined records.
+PatentsView bulk tables are read by :mod:`s3text.ingest.patentsview`, USPTO grant XML by
+:mod:`s3text.ingest.uspto`.
 
 The Google abstracts ndjson is NOT in the CSV's row order, although it has the same number of
 lines: in the ten Koehrsen topic files only 19-41 of 659-949 lines per topic sit on the CSV row of
@@ -14,20 +18,24 @@ import json
 import logging
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 from s3text.errors import InputError
 from s3text.ingest._common import (
     Core,
+    CsvTable,
+    Problem,
     Quarantine,
     check_core,
     norm_space,
     opt,
     read_csv,
-    read_text,
     structural_problem,
 )
-from s3text.records import Actor, Document, IngestResult
+from s3text.ingest.textio import open_text
+from s3text.records import Actor, Document, FileOpened, IngestItem, IngestResult, QuarantineRecord
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +52,16 @@ _SUFFIX = re.compile(
 _APPOSITIVE = re.compile(r"(a|an)\s", re.IGNORECASE)
 
 
-def read_patentsview_csv(path: Path | str, *, source: str, require_abstract: bool = True) -> IngestResult:
-    """PatentsView CSV (patent_abstract, patent_date, patent_number, patent_title): US grants, no actors."""
+def iter_patentsview_csv(
+    path: Path | str, *, source: str, require_abstract: bool = True, encoding: str = "auto"
+) -> Iterator[IngestItem]:
+    """PatentsView API CSV (patent_abstract, patent_date, patent_number, patent_title): US grants, no actors."""
     path = Path(path)
-    table = read_csv(path, required=("patent_abstract", "patent_date", "patent_number", "patent_title"))
-    result, q = IngestResult(), Quarantine(source, str(path))
+    table = read_csv(
+        path, required=("patent_abstract", "patent_date", "patent_number", "patent_title"), encoding=encoding
+    )
+    yield FileOpened(str(path), table.encoding)
+    q = Quarantine(source, str(path))
     seen: set[str] = set()
     for rec in table.records:
         values = rec.get(table.header)
@@ -62,24 +75,24 @@ def read_patentsview_csv(path: Path | str, *, source: str, require_abstract: boo
             require_abstract=require_abstract,
         )
         if not isinstance(checked, Core):
-            q.add(rec.line, *checked, rec.raw)
+            yield reject(q, rec.line, checked, rec.raw)
             continue
-        result.documents.append(
-            Document(
-                source=source,
-                source_kind="patent",
-                native_id=checked.native_id,
-                title=checked.title,
-                text=checked.text,
-                date=checked.date,
-                provenance_file=str(path),
-                provenance_row=rec.line,
-                extra={"office": "US", "date_field": "patent_date"},
-            )
+        yield Document(
+            source=source,
+            source_kind="patent",
+            native_id=checked.native_id,
+            title=checked.title,
+            text=checked.text,
+            date=checked.date,
+            provenance_file=str(path),
+            provenance_row=rec.line,
+            extra={"office": "US", "date_field": "patent_date"},
         )
-    result.quarantine.extend(q.records)
-    log.info("%s: %d documents, %d quarantined", path, len(result.documents), len(result.quarantine))
-    return result
+
+
+def read_patentsview_csv(path: Path | str, *, source: str, require_abstract: bool = True) -> IngestResult:
+    """All of :func:`iter_patentsview_csv` in memory."""
+    return IngestResult.collect(iter_patentsview_csv(path, source=source, require_abstract=require_abstract))
 
 
 def split_assignees(value: str) -> list[str]:
@@ -102,75 +115,96 @@ def split_assignees(value: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _read_abstracts(path: Path, q: Quarantine) -> tuple[int, dict[str, list[str | None]]]:
-    """Line count and abstracts by normalised title; malformed lines are quarantined."""
+def _read_abstracts(
+    path: Path, encoding: str, source: str
+) -> tuple[str, int, dict[str, list[str | None]], list[QuarantineRecord]]:
+    """Encoding used, line count, abstracts by normalised title, and the malformed lines (quarantined)."""
     by_title: dict[str, list[str | None]] = defaultdict(list)
-    # Not str.splitlines(): it also breaks at U+2028 and friends, which JSON strings may hold raw.
-    lines = [line.rstrip("\r") for line in read_text(path).split("\n")]
-    if lines and not lines[-1]:
-        lines.pop()
-    for number, line in enumerate(lines, start=1):
+    bad: list[QuarantineRecord] = []
+    number = 0
+    with open_text(path, encoding) as (handle, used):
+        q = Quarantine(source, str(path))
+        # newline="" iteration ends lines only at \r and \n; str.splitlines() would also break at
+        # U+2028 and friends, which JSON strings may hold raw.
         try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            q.add(number, "*", "bad_json", exc.msg, line)
-            continue
-        if not (
-            isinstance(item, list)
-            and len(item) == 2
-            and isinstance(item[1], str)
-            and (item[0] is None or isinstance(item[0], str))
-        ):
-            q.add(number, "*", "bad_record", "expected [abstract_or_null, title]", line)
-            continue
-        by_title[norm_space(item[1])].append(item[0])
-    return len(lines), by_title
+            for number, raw_line in enumerate(handle, start=1):
+                line = raw_line.rstrip("\r\n")
+                try:
+                    item = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    bad.append(reject(q, number, ("*", "bad_json", exc.msg), line))
+                    continue
+                if not (
+                    isinstance(item, list)
+                    and len(item) == 2
+                    and isinstance(item[1], str)
+                    and (item[0] is None or isinstance(item[0], str))
+                ):
+                    bad.append(reject(q, number, ("*", "bad_record", "expected [abstract_or_null, title]"), line))
+                    continue
+                by_title[norm_space(item[1])].append(item[0])
+        except UnicodeDecodeError as exc:
+            raise InputError(f"cannot decode as {used}: {exc.reason}", file=str(path), row=number + 1) from exc
+    return used, number, by_title, bad
 
 
-def read_google_patents(
-    search_csv: Path | str, abstracts_ndjson: Path | str, *, source: str, require_abstract: bool = True
-) -> IngestResult:
+def iter_google_patents(
+    search_csv: Path | str,
+    abstracts: Path | str,
+    *,
+    source: str,
+    require_abstract: bool = True,
+    encoding: str = "auto",
+) -> Iterator[IngestItem]:
     """A Google Patents search export (line 1: search URL, line 2: header) + its abstracts ndjson.
 
     The date is the priority date, else the filing date, else the publication date; which one was
     used is kept in ``extra["date_field"]``. ``extra["office"]`` is the id prefix (US, CN, ...).
     Raises InputError naming the ndjson when its line count differs from the CSV's record count or
-    when most titles cannot be found in it (the files do not belong together).
+    when most titles cannot be found in it (the files do not belong together). The ndjson is held
+    as a dict by title (it is the small file); the CSV is read twice, once to check that the two
+    belong together before anything is yielded, once to yield, so it is never held whole.
     """
-    search_csv, abstracts_ndjson = Path(search_csv), Path(abstracts_ndjson)
-    table = read_csv(
-        search_csv, required=("id", "title", "assignee", *_GOOGLE_DATES), preamble_prefix="search URL"
-    )
-    records = list(table.records)
-    result = IngestResult()
-    q_csv, q_nd = Quarantine(source, str(search_csv)), Quarantine(source, str(abstracts_ndjson))
-    n_lines, by_title = _read_abstracts(abstracts_ndjson, q_nd)
-    if n_lines != len(records):
+    search_csv, abstracts = Path(search_csv), Path(abstracts)
+    required = ("id", "title", "assignee", *_GOOGLE_DATES)
+
+    def table() -> CsvTable:
+        return read_csv(search_csv, required=required, preamble_prefix="search URL", encoding=encoding)
+
+    first = table()
+    used_nd, n_lines, by_title, bad_lines = _read_abstracts(abstracts, encoding, source)
+    n_records = unmatched = 0
+    for rec in first.records:
+        n_records += 1
+        unmatched += norm_space(rec.get(first.header).get("title", "")) not in by_title
+    if n_lines != n_records:
         raise InputError(
-            f"misaligned: {n_lines} lines but {search_csv.name} has {len(records)} records",
-            file=str(abstracts_ndjson),
+            f"misaligned: {n_lines} lines but {search_csv.name} has {n_records} records", file=str(abstracts)
         )
-    unmatched = sum(1 for r in records if norm_space(r.get(table.header).get("title", "")) not in by_title)
-    if records and unmatched > len(records) / 2:
+    if n_records and unmatched > n_records / 2:
         raise InputError(
-            f"{unmatched} of {len(records)} titles of {search_csv.name} are not in this file",
-            file=str(abstracts_ndjson),
+            f"{unmatched} of {n_records} titles of {search_csv.name} are not in this file", file=str(abstracts)
         )
+    yield FileOpened(str(search_csv), first.encoding)
+    yield FileOpened(str(abstracts), used_nd)
+    yield from bad_lines
+    second = table()
+    q = Quarantine(source, str(search_csv))
     seen: set[str] = set()
-    for rec in records:
-        values = rec.get(table.header)
-        problem = structural_problem(rec, table.header)
+    for rec in second.records:
+        values = rec.get(second.header)
+        problem = structural_problem(rec, second.header)
         candidates = by_title.get(norm_space(values.get("title", "")))
         if problem is None and candidates is None:
-            problem = "title", "unmatched_title", f"title not found in {abstracts_ndjson.name}"
+            problem = "title", "unmatched_title", f"title not found in {abstracts.name}"
         elif problem is None and candidates is not None and len(set(candidates)) > 1:
             problem = (
                 "abstract",
                 "ambiguous_abstract",
-                f"{len(candidates)} lines of {abstracts_ndjson.name} share this title, abstracts differ",
+                f"{len(candidates)} lines of {abstracts.name} share this title, abstracts differ",
             )
         if problem is not None:
-            q_csv.add(rec.line, *problem, rec.raw)
+            yield reject(q, rec.line, problem, rec.raw)
             continue
         values["abstract"] = (candidates or [None])[0] or ""
         checked = check_core(
@@ -183,34 +217,69 @@ def read_google_patents(
             require_abstract=require_abstract,
         )
         if not isinstance(checked, Core):
-            q_csv.add(rec.line, *checked, rec.raw)
+            yield reject(q, rec.line, checked, rec.raw)
             continue
-        actors = tuple(
-            Actor(name, kind="assignee", role="assignee") for name in split_assignees(values["assignee"])
-        )
-        extra = {"office": checked.native_id.split("-", 1)[0], "date_field": checked.date_field}
-        for key, column in (
-            ("inventors", "inventor/author"),
-            ("grant_date", "grant date"),
-            ("publication_date", "publication date"),
-        ):
-            if values.get(column, "").strip():
-                extra[key] = values[column].strip()
-        result.documents.append(
-            Document(
-                source=source,
-                source_kind="patent",
-                native_id=checked.native_id,
-                title=checked.title,
-                text=checked.text,
-                date=checked.date,
-                provenance_file=str(search_csv),
-                provenance_row=rec.line,
-                actors=actors,
-                url=opt(values.get("result link")),
-                extra=extra,
-            )
-        )
-    result.quarantine.extend(q_csv.records + q_nd.records)
-    log.info("%s: %d documents, %d quarantined", search_csv, len(result.documents), len(result.quarantine))
-    return result
+        yield _google_document(source, search_csv, rec.line, checked, values)
+
+
+def _google_document(source: str, path: Path, line: int, checked: Core, values: dict[str, str]) -> Document:
+    actors = tuple(Actor(name, kind="assignee", role="assignee") for name in split_assignees(values["assignee"]))
+    extra = {"office": checked.native_id.split("-", 1)[0], "date_field": checked.date_field}
+    for key, column in (
+        ("inventors", "inventor/author"),
+        ("grant_date", "grant date"),
+        ("publication_date", "publication date"),
+    ):
+        if values.get(column, "").strip():
+            extra[key] = values[column].strip()
+    return Document(
+        source=source,
+        source_kind="patent",
+        native_id=checked.native_id,
+        title=checked.title,
+        text=checked.text,
+        date=checked.date,
+        provenance_file=str(path),
+        provenance_row=line,
+        actors=actors,
+        url=opt(values.get("result link")),
+        extra=extra,
+    )
+
+
+def read_google_patents(
+    search_csv: Path | str, abstracts_ndjson: Path | str, *, source: str, require_abstract: bool = True
+) -> IngestResult:
+    """All of :func:`iter_google_patents` in memory."""
+    return IngestResult.collect(
+        iter_google_patents(search_csv, abstracts_ndjson, source=source, require_abstract=require_abstract)
+    )
+
+
+def reject(q: Quarantine, row: int, problem: Problem, raw: str) -> QuarantineRecord:
+    """Quarantine one record and hand it on at once (Quarantine collects; a stream must not)."""
+    q.add(row, *problem, raw)
+    return q.records.pop()
+
+
+# The same code from PatentsView (cpc_group "G06N3/08") and the XML (G 06 N 3 08) so sources agree.
+_CPC = re.compile(r"[A-HY]\d{2}[A-Z]\d{1,4}/\d{2,6}")
+
+# Which inventors become actors. "fallback" (the default): only when no assignee has a country, so a
+# patent without an assignee location (about one in six US grants: individual inventors, missing
+# addresses) still gets a region, while the actors of the others stay organisations. "always" gives
+# inventor-based regional counts (the OECD REGPAT convention); "never" keeps assignees only.
+InventorPolicy = Literal["never", "fallback", "always"]
+
+
+def cpc_code(text: str) -> str | None:
+    """``G06N3/08`` from ``G06N 3/08`` or ``G06N3/08``; None when it is not a CPC group or subgroup symbol."""
+    code = "".join(text.split()).upper()
+    return code if _CPC.fullmatch(code) else None
+
+
+def with_inventors(assignees: list[Actor], inventors: list[Actor], policy: InventorPolicy) -> tuple[Actor, ...]:
+    """The actors of a patent under an inventor policy; repeats (same scheme, id, name, role) dropped."""
+    use = policy == "always" or (policy == "fallback" and not any(a.country for a in assignees))
+    actors = assignees + (inventors if use else [])
+    return tuple(dict.fromkeys(actors))

@@ -12,7 +12,8 @@ import pytest
 from s3text.config import SourceConfig
 from s3text.errors import ConfigError, InputError
 from s3text.ingest import read_google_patents, read_patentsview_csv, read_source, split_assignees
-from s3text.records import Document, IngestResult
+from s3text.ingest.patents import iter_google_patents, iter_patentsview_csv
+from s3text.records import Document, FileOpened, IngestResult, QuarantineRecord
 
 ROOT = Path(__file__).resolve().parents[2]
 PATENTS = ROOT / "data" / "patents"
@@ -89,6 +90,29 @@ def test_patentsview_bad_rows() -> None:
     assert all(q.file == str(path) for q in result.quarantine)
 
 
+def test_patentsview_streams_with_file_opened_first() -> None:
+    stream = iter_patentsview_csv(PATENTSVIEW, source="patentsview")
+    assert next(stream) == FileOpened(str(PATENTSVIEW), "utf-8")
+    first = next(stream)
+    assert isinstance(first, Document) and first.provenance_row == 2
+    stream.close()
+    items = list(iter_patentsview_csv(BAD / "patentsview_bad.csv", source="b"))
+    assert [type(i).__name__ for i in items] == ["FileOpened", "Document", "Document", "QuarantineRecord",
+                                                 "QuarantineRecord", "Document"]  # in file order
+
+
+def test_patentsview_encoding_is_checked(tmp_path: Path) -> None:
+    latin = tmp_path / "pv_latin1.csv"
+    latin.write_bytes("patent_abstract,patent_date,patent_number,patent_title\n"
+                      "Ein Verfahren für Zürich,2017-01-03,9999999,Überwachung\n".encode("cp1252"))
+    with pytest.raises(InputError) as err:
+        list(iter_patentsview_csv(latin, source="b", encoding="utf-8"))
+    assert (err.value.file, err.value.row) == (str(latin), 2)
+    (opened, doc) = list(iter_patentsview_csv(latin, source="b", encoding="cp1252"))
+    assert opened == FileOpened(str(latin), "cp1252")
+    assert isinstance(doc, Document) and (doc.title, doc.text) == ("Überwachung", "Ein Verfahren für Zürich")
+
+
 # --- Google Patents --------------------------------------------------------------------------------
 
 
@@ -144,6 +168,16 @@ def test_google_fixture_rows() -> None:
     assert [a.name for a in fallback.actors] == ["Microsoft Technology Licensing, Llc"]
     # The ndjson is in reverse order: the abstract must follow the title, not the line number.
     assert docs["US-8527276-B1"].text.startswith("A method and system for is disclosed for speech synthesis")
+
+
+def test_google_streams_both_files_opened_first() -> None:
+    search, ndjson = BAD / "gp-search-small.csv", BAD / "small_abstracts.ndjson"
+    items = list(iter_google_patents(search, ndjson, source="b"))
+    assert items[:2] == [FileOpened(str(search), "utf-8"), FileOpened(str(ndjson), "utf-8")]
+    assert not any(isinstance(i, FileOpened) for i in items[2:])
+    collected = IngestResult.collect(items)
+    assert (len(collected.documents), len(collected.quarantine)) == (4, 3)
+    assert all(isinstance(i, Document | QuarantineRecord) for i in items[2:])
 
 
 def test_google_misaligned_ndjson_names_the_file() -> None:
