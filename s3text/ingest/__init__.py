@@ -12,7 +12,14 @@ from collections.abc import Iterator
 
 from s3text.config import SourceConfig
 from s3text.errors import ConfigError
-from s3text.ingest.cordis import read_cordis_csv, read_cordis_json, read_cordis_official
+from s3text.ingest.cordis import (
+    iter_cordis_csv,
+    iter_cordis_json,
+    iter_cordis_official,
+    read_cordis_csv,
+    read_cordis_json,
+    read_cordis_official,
+)
 from s3text.ingest.patents import (
     iter_google_patents,
     iter_patentsview_csv,
@@ -26,6 +33,9 @@ from s3text.ingest.uspto import iter_uspto_xml
 from s3text.records import IngestItem, IngestResult
 
 __all__ = [
+    "iter_cordis_csv",
+    "iter_cordis_json",
+    "iter_cordis_official",
     "iter_google_patents",
     "iter_patentsview_bulk",
     "iter_patentsview_csv",
@@ -49,9 +59,15 @@ def stream_source(cfg: SourceConfig) -> Iterator[IngestItem]:
     """
     name, path, companion, req = cfg.name, cfg.path, cfg.companion, cfg.require_abstract
     if cfg.format == "cordis_csv":
-        yield from _items(read_cordis_csv(path, companion, source=name, require_abstract=req))
+        yield from iter_cordis_csv(path, companion, source=name, require_abstract=req, encoding=cfg.encoding)
     elif cfg.format == "cordis_json":
-        yield from _items(read_cordis_json(path, source=name, require_abstract=req))
+        yield from iter_cordis_json(path, source=name, require_abstract=req, encoding=cfg.encoding)
+    elif cfg.format == "cordis_official":
+        unknown = set(cfg.tables) - {"euroscivoc"}
+        if unknown:
+            raise ConfigError(f"source {name!r}: cordis_official has no table role(s) {sorted(unknown)}")
+        yield from iter_cordis_official(path, companion, euroscivoc=cfg.tables.get("euroscivoc"), source=name,
+                                        require_abstract=req, encoding=cfg.encoding, nuts_version=cfg.nuts_version)
     elif cfg.format == "patentsview_csv":
         yield from iter_patentsview_csv(path, source=name, require_abstract=req, encoding=cfg.encoding)
     elif cfg.format == "patentsview_bulk":
@@ -68,19 +84,12 @@ def stream_source(cfg: SourceConfig) -> Iterator[IngestItem]:
     elif cfg.format == "table" and cfg.mapping is not None:
         yield from iter_table(path, cfg.mapping, source=name, require_abstract=req, encoding=cfg.encoding,
                               nuts_version=cfg.nuts_version)
-    elif companion is None and cfg.format in ("cordis_official", "google_patents"):
-        raise ConfigError(f"source {name!r}: format {cfg.format!r} needs a companion file")
-    elif cfg.format == "cordis_official" and companion is not None:
-        yield from _items(read_cordis_official(path, companion, source=name, require_abstract=req))
+    elif cfg.format == "google_patents" and companion is None:
+        raise ConfigError(f"source {name!r}: format google_patents needs the abstracts file as companion")
     elif cfg.format == "google_patents" and companion is not None:
         yield from iter_google_patents(path, companion, source=name, require_abstract=req, encoding=cfg.encoding)
     else:
         raise ConfigError(f"source {name!r}: no reader for format {cfg.format!r}")
-
-
-def _items(result: IngestResult) -> Iterator[IngestItem]:
-    yield from result.documents
-    yield from result.quarantine
 
 
 def read_source(cfg: SourceConfig) -> IngestResult:

@@ -12,7 +12,8 @@ import pytest
 from s3text.config import SourceConfig
 from s3text.errors import ConfigError, InputError
 from s3text.ingest import read_cordis_csv, read_cordis_json, read_cordis_official, read_source
-from s3text.records import Document, IngestResult
+from s3text.ingest.cordis import iter_cordis_csv, iter_cordis_json
+from s3text.records import Document, FileOpened, IngestResult
 
 ROOT = Path(__file__).resolve().parents[2]
 FP7 = ROOT / "data" / "cordis_fp7"
@@ -286,5 +287,49 @@ def test_read_source_dispatches_by_format() -> None:
         )
     )
     assert official.documents and all(d.source == "off" for d in official.documents)
-    with pytest.raises(ConfigError):
-        read_source(SourceConfig(name="off", format="cordis_official", path=OFFICIAL / "project.csv"))
+    # The organization table is optional (a project list alone is a source); unknown roles are not.
+    alone = read_source(SourceConfig(name="off", format="cordis_official", path=OFFICIAL / "project.csv"))
+    assert len(alone.documents) == len(official.documents) and not any(d.actors for d in alone.documents)
+    with pytest.raises(ConfigError, match="orgs"):
+        read_source(SourceConfig(name="off", format="cordis_official", path=OFFICIAL / "project.csv",
+                                 tables={"orgs": OFFICIAL / "organization.csv"}))
+
+
+# --- streaming ---------------------------------------------------------------------------------------
+
+
+def test_iter_readers_announce_each_file_with_its_encoding() -> None:
+    items = list(iter_cordis_csv(BAD / "cordis_projects_bad.csv", BAD / "cordis_participants_bad.csv", source="b"))
+    opened = [i for i in items if isinstance(i, FileOpened)]
+    assert [(Path(o.file).name, o.encoding) for o in opened] == [
+        ("cordis_projects_bad.csv", "utf-8-sig"),
+        ("cordis_participants_bad.csv", "utf-8"),
+    ]
+    assert IngestResult.collect(items) == read_cordis_csv(
+        BAD / "cordis_projects_bad.csv", BAD / "cordis_participants_bad.csv", source="b"
+    )
+    json_items = list(iter_cordis_json(BAD / "cordis_bad.json", source="b"))
+    assert isinstance(json_items[0], FileOpened) and json_items[0].encoding == "utf-8"
+
+
+def test_flat_participants_carry_ec_contribution(fp7: IngestResult) -> None:
+    (actor,) = _by_id(fp7)["626272"].actors
+    assert actor.ec_contribution == 194046.6 and actor.id_scheme == "pic"
+
+
+def test_inrae_json_keeps_euroscivoc_classes() -> None:
+    result = read_cordis_json(BAD / "cordis_bad.json", source="b")
+    assert all(scheme == "euroscivoc" and code.startswith("/") for d in result.documents for scheme, code in d.classes)
+
+
+def test_inrae_json_without_projects_list(tmp_path: Path) -> None:
+    (tmp_path / "other.json").write_text('{"items": []}', encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        read_cordis_json(tmp_path / "other.json", source="b")
+    assert err.value.field == "projects"
+    (tmp_path / "empty.json").write_text('{"projects": []}', encoding="utf-8")
+    assert read_cordis_json(tmp_path / "empty.json", source="b") == IngestResult()
+    (tmp_path / "cut.json").write_text('{"projects": [{"id": "1", "title": "x"', encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        read_cordis_json(tmp_path / "cut.json", source="b")
+    assert err.value.row == 1

@@ -15,6 +15,7 @@ from s3text.store import Store
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures"
 PV = FIX / "patents" / "patentsview"
+CORDIS = FIX / "cordis" / "csv"
 
 
 def _sources() -> tuple[SourceConfig, ...]:
@@ -27,6 +28,8 @@ def _sources() -> tuple[SourceConfig, ...]:
                     "inventor": PV / "g_inventor_disambiguated.tsv"},
         ),
         SourceConfig(name="uspto", format="uspto_xml", path=FIX / "patents" / "uspto" / "ipg_sample.xml"),
+        SourceConfig(name="cordis", format="cordis_official", path=CORDIS / "project.csv",
+                     companion=CORDIS / "organization.csv", tables={"euroscivoc": CORDIS / "euroSciVoc.csv"}),
         SourceConfig(
             name="interreg", format="table", path=FIX / "table" / "interreg_like.csv",
             mapping=TableMapping(id="Project code", title="Name", text="Summary", date="Start",
@@ -52,10 +55,12 @@ def test_ingest_streams_every_format_and_summarises_each_file(tmp_path: Path) ->
     with Store(cfg.store) as store:
         files = store.query("SELECT * FROM ingest_files WHERE run_id = 'run-1'")
         cpc = store.query("SELECT count(*) AS n FROM document_classes WHERE scheme = 'cpc'")["n"].iloc[0]
+        fields = store.query("SELECT count(*) AS n FROM document_classes WHERE scheme = 'euroscivoc'")["n"].iloc[0]
+        funded = store.query("SELECT count(*) AS n FROM document_actors WHERE ec_contribution > 0")["n"].iloc[0]
         assignees = store.query("SELECT count(*) AS n FROM actors WHERE id_scheme = 'patentsview_assignee'")
         stored = store.count("documents")
     assert stored == sum(len(r.documents) for r in expected.values())
-    assert cpc > 0 and assignees["n"].iloc[0] > 0
+    assert cpc > 0 and fields > 0 and funded > 0 and assignees["n"].iloc[0] > 0
     main = files.set_index("file").loc[str(PV / "g_patent.tsv")]
     assert main["encoding"] == "utf-8" and main["stored"] == len(expected["pv_bulk"].documents)
     assert int(files["read"].sum()) == int(files["stored"].sum() + files["quarantined"].sum())
