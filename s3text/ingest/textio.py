@@ -143,13 +143,13 @@ def open_text(
     """
     path = Path(path)
     used = detect_encoding(path, encoding, member)
-    with open_binary(path, member) as raw:
-        # Every opener above returns a buffered binary stream (BufferedReader, GzipFile, ZipExtFile).
-        text = io.TextIOWrapper(cast(Any, raw), encoding=used, errors="strict", newline="")
-        try:
-            yield text, used
-        finally:
-            text.detach()
+    # Every opener returns a buffered binary stream (BufferedReader, GzipFile, ZipExtFile). Closing
+    # the wrapper closes the stream under it, which the opener then closes again harmlessly.
+    with (
+        open_binary(path, member) as raw,
+        io.TextIOWrapper(cast(Any, raw), encoding=used, errors="strict", newline="") as text,
+    ):
+        yield text, used
 
 
 def read_text(path: Path | str, encoding: str = "auto") -> str:

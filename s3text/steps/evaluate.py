@@ -22,7 +22,7 @@ def run_backtest(cfg: PipelineConfig, untils: Sequence[int], sources: Sequence[s
         docs = store.query(
             f"SELECT d.doc_id, d.year, d.content_hash, n.lemmas FROM documents d JOIN normalised n USING (doc_id) "
             f"WHERE {where} ORDER BY d.doc_id", [list(sources)] if sources else None)
-        vectors = store.get_embeddings(Embedder(model=cfg.embed.model).model_id, docs["content_hash"].tolist())
+        vectors = store.get_embeddings(Embedder.from_config(cfg.embed).model_id, docs["content_hash"].tolist())
     stops = stop_words(cfg.normalise.supported_languages)
     return [backtest(docs, vectors, until=u, topics_cfg=cfg.topics, emergence_cfg=cfg.emergence, cfg=cfg.backtest,
                      stop_words=stops) for u in untils]

@@ -22,6 +22,7 @@ from s3text import lineage, quality
 from s3text.config import PipelineConfig, SourceConfig
 from s3text.embed import Embedder, embedding_text
 from s3text.ingest import stream_source
+from s3text.neardup import NearDuplicate, NearDuplicateIndex
 from s3text.normalise import STATUS_DUPLICATE, STATUS_OK, Normaliser, mark_duplicates, stop_words
 from s3text.records import Document, FileOpened, FileSummary, QuarantineRecord
 from s3text.store import Store
@@ -126,9 +127,10 @@ def normalise(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
             ]
             store.add_quarantine(rejected, run_id)
         _mark_duplicates(store)
+        near = _link_near_duplicates(store, cfg)
         stats = store.query("SELECT status, count(*) AS n FROM normalised GROUP BY status")
         languages = store.query("SELECT language, count(*) AS n FROM normalised GROUP BY language ORDER BY n DESC")
-    return {"normalised_new": len(todo),
+    return {"normalised_new": len(todo), "near_duplicate_pairs": near,
             "by_status": dict(zip(stats["status"], stats["n"].astype(int), strict=True)),
             "languages": dict(zip(languages["language"].fillna("unknown"), languages["n"].astype(int), strict=True))}
 
@@ -145,6 +147,20 @@ def _mark_duplicates(store: Store) -> None:
     store.put_frame("normalised", frame, key_conflict="doc_id")
 
 
+def _link_near_duplicates(store: Store, cfg: PipelineConfig) -> int | None:
+    """Link near duplicates among usable documents (rebuilt each run: ~0.5 ms a document, and a
+    changed text or a new exact duplicate can never leave a stale pair behind)."""
+    index = NearDuplicateIndex.from_config(cfg.normalise, seed=cfg.topics.seed)
+    if index is None:
+        return None
+    docs = store.query(
+        "SELECT d.doc_id, d.title, d.text FROM documents d JOIN normalised n USING (doc_id) "
+        f"WHERE n.status = '{STATUS_OK}' ORDER BY d.doc_id")
+    pairs = index.add(docs["doc_id"].tolist(), [f"{t}\n{x}" for t, x in zip(docs["title"], docs["text"], strict=True)])
+    store.replace_tables({"near_duplicates": pd.DataFrame(pairs, columns=list(NearDuplicate._fields))})
+    return len(pairs)
+
+
 def _usable_documents(store: Store) -> pd.DataFrame:
     return store.query(
         "SELECT d.doc_id, d.title, d.text, d.content_hash, d.year, d.date, d.source, d.source_kind, n.lemmas "
@@ -154,8 +170,7 @@ def _usable_documents(store: Store) -> pd.DataFrame:
 
 def embed(cfg: PipelineConfig, run_id: str, progress: Progress | None = None) -> dict[str, Any]:
     """Embed usable documents whose (model, content hash) is not cached yet."""
-    embedder = Embedder(model=cfg.embed.model, batch_size=cfg.embed.batch_size, device=cfg.embed.device,
-                        normalize=cfg.embed.normalize)
+    embedder = Embedder.from_config(cfg.embed)
     with Store(cfg.store) as store:
         docs = _usable_documents(store).drop_duplicates("content_hash")
         missing = set(store.missing_embeddings(embedder.model_id, docs["content_hash"].tolist()))
@@ -180,7 +195,7 @@ def topics(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
     (continued from the last completed run where the centroids match); store topics, yearly counts,
     centroids and quality figures."""
     t = cfg.topics
-    embedder = Embedder(model=cfg.embed.model)
+    embedder = Embedder.from_config(cfg.embed)
     stops = stop_words(cfg.normalise.supported_languages)
     with Store(cfg.store) as store:
         docs = _usable_documents(store)

@@ -81,3 +81,28 @@ def test_unknown_table_roles_are_a_config_error(tmp_path: Path) -> None:
     bad = SourceConfig(name="pv", format="patentsview_bulk", path=PV / "g_patent.tsv", tables={"claims": PV / "x"})
     with pytest.raises(ConfigError, match="claims"):
         read_source(bad)
+
+
+def test_normalise_links_a_near_copy_and_keeps_both(tmp_path: Path) -> None:
+    import csv
+
+    with (Path(__file__).resolve().parents[2] / "data" / "cordis_fp7" / "projects.csv").open(encoding="utf-8") as f:
+        rows = [r for _, r in zip(range(4), csv.DictReader(f), strict=False)]
+    copy = dict(rows[0], id="copy-1", objective=rows[0]["objective"].replace(" the ", " this ", 2))
+    table = tmp_path / "projects.csv"
+    with table.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["id", "title", "objective", "startDate"], extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows([*rows, copy])
+    cfg = PipelineConfig(store=tmp_path / "s.duckdb", out_dir=tmp_path / "out", sources=(SourceConfig(
+        name="t", format="table", path=table,
+        mapping=TableMapping(id="id", title="title", text="objective", date="startDate")),))
+    steps.ingest(cfg, "r")
+    summary = steps.normalise(cfg, "r")
+    with Store(cfg.store) as store:
+        pairs = store.query("SELECT n.*, a.native_id AS a, b.native_id AS b FROM near_duplicates n "
+                            "JOIN documents a ON a.doc_id = n.doc_id JOIN documents b ON b.doc_id = n.other_id")
+        kept = store.query("SELECT count(*) AS n FROM normalised WHERE status = 'ok'")["n"].iloc[0]
+    assert summary["near_duplicate_pairs"] == 1 and kept == 5
+    assert {pairs["a"].iloc[0], pairs["b"].iloc[0]} == {rows[0]["id"], "copy-1"}
+    assert 0.8 <= pairs["similarity"].iloc[0] < 1.0
