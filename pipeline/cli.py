@@ -206,6 +206,65 @@ def serve(
     uvicorn.run(server, host=web_cfg.host, port=web_cfg.port, server_header=False, log_level="info")
 
 
+@app.command()
+def crawl(
+    seeds: Annotated[Path | None, typer.Option("--seeds", help="seed CSV: name, website, country[, nuts, city, sector]")
+                     ] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="continue the interrupted crawl (with --seeds: if any)")
+                      ] = False,
+    config: Annotated[Path, typer.Option("--config", "-c", help="YAML config (crawl: section, store)")] = Path(
+        "configs/default.yaml"),
+    overrides: Annotated[list[str] | None, typer.Option("--set", help="dotted override, e.g. crawl.max_depth=2")
+                         ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log each site")] = False,
+) -> None:
+    """Crawl company websites into the store (docs/CRAWLER.md); a recrawl stores only changed pages."""
+    import hashlib
+    import logging
+
+    from s3text.config import load_config
+    from s3text.crawl import crawl as run_crawl
+
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    root = Path(__file__).resolve().parent.parent
+    if not config.is_absolute() and not config.exists():
+        config = root / config
+    with exit_codes():
+        cfg = load_config(config, list(overrides or [])).resolve_paths(root)
+        settings = cfg.crawl
+        seed_file = seeds if seeds is not None else settings.seeds
+        if seed_file is not None and not seed_file.is_absolute() and not seed_file.exists():
+            seed_file = root / seed_file
+        if seed_file is None and not resume:
+            raise typer.BadParameter("give --seeds FILE (or crawl.seeds in the config), or --resume",
+                                     param_hint="--seeds")
+        digest = hashlib.sha256(settings.model_dump_json().encode("utf-8")).hexdigest()
+        report = run_crawl(cfg.store, settings, seeds=seed_file, resume=resume, config_hash=digest)
+    if report.status == "nothing_to_resume":
+        console.print("No interrupted crawl to resume.")
+        return
+    print_crawl_report(report.to_dict())
+
+
+def print_crawl_report(report: dict[str, Any]) -> None:
+    """The crawl report: one row per host, then the reasons pages were skipped or failed."""
+    table = Table(title=f"crawl {report['crawl_id']}" + (" (resumed)" if report["resumed"] else ""))
+    for name in ("host", "fetched", "new versions", "unchanged", "skipped", "failed"):
+        table.add_column(name, justify="left" if name == "host" else "right")
+    for h in [*report["hosts"], {"host": "[b]all hosts", **report["totals"]}]:
+        table.add_row(h["host"], str(h["fetched"]), str(h["new_versions"]), str(h["unchanged"]),
+                      str(sum(h["skipped"].values())), str(sum(h["failed"].values())))
+    console.print(table)
+    for kind in ("skipped", "failed"):
+        reasons = report["totals"][kind]
+        if reasons:
+            console.print(f"{kind}: " + ", ".join(f"{r} {n}" for r, n in sorted(reasons.items(), key=lambda x: -x[1])))
+    console.print(f"{report['documents_new']} new documents; {report['seeds']} sites"
+                  + (f", {report['seeds_quarantined']} seed rows quarantined" if report["seeds_quarantined"] else "")
+                  + f"; {report['seconds']:.1f} s.")
+
+
 def print_summary(manifest: dict[str, Any]) -> None:
     s = manifest["stages"]
     table = Table(title=f"s3text run {manifest['run_id']}")
