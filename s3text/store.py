@@ -185,7 +185,7 @@ RUN_TABLES = (
 )
 
 
-# Tables recomputed from the documents on every run, never edited by hand: `replace_table` rewrites them.
+# Tables recomputed from the documents on every run, never edited by hand: `replace_tables` rewrites them.
 DERIVED_TABLES = ("organisations", "actor_orgs", "near_duplicates")
 
 
@@ -313,17 +313,9 @@ class Store:
         )
         with self.transaction():
             before = self.count("documents")
-            self.con.register("new_docs", frame)
-            self.con.execute("INSERT INTO documents SELECT * FROM new_docs ON CONFLICT DO NOTHING")
-            self.con.unregister("new_docs")
-            for table, part in (("actors", actor_frame), ("document_actors", links),
+            for table, part in (("documents", frame), ("actors", actor_frame), ("document_actors", links),
                                 ("document_classes", classes), ("document_nuts", nuts)):
-                if len(part):
-                    cols = ", ".join(part.columns)
-                    self.con.register("incoming", part)
-                    self.con.execute(
-                        f"INSERT INTO {table} ({cols}) SELECT {cols} FROM incoming ON CONFLICT DO NOTHING")
-                    self.con.unregister("incoming")
+                self._insert(table, part, on_conflict="DO NOTHING")
             return self.count("documents") - before
 
     def add_quarantine(self, records: Iterable[QuarantineRecord], run_id: str) -> int:
@@ -336,22 +328,28 @@ class Store:
         frame = frame.drop_duplicates(subset=["source", "file", "row", "field", "reason"])
         with self.transaction():
             before = self.count("quarantine")
-            self.con.register("new_q", frame)
-            self.con.execute("INSERT INTO quarantine SELECT * FROM new_q ON CONFLICT DO NOTHING")
-            self.con.unregister("new_q")
+            self._insert("quarantine", frame, on_conflict="DO NOTHING")
             return self.count("quarantine") - before
 
-    def put_frame(self, table: str, frame: pd.DataFrame, *, key_conflict: str = "NOTHING") -> None:
-        """Insert a frame whose columns match ``table``; conflicting keys are left alone or replaced."""
+    def put_frame(self, table: str, frame: pd.DataFrame, *, update_on: Sequence[str] = ()) -> None:
+        """Insert a frame whose columns match ``table``. Rows whose key is stored are left alone, or,
+        with ``update_on`` naming the key columns, have their other columns replaced."""
+        action = "DO NOTHING" if not update_on else "DO UPDATE SET " + ", ".join(
+            f"{c} = excluded.{c}" for c in frame.columns if c not in update_on
+        )
+        with self.transaction():
+            self._insert(table, frame, on_conflict=action)
+
+    def _insert(self, table: str, frame: pd.DataFrame, *, on_conflict: str = "") -> None:
+        """INSERT a frame by column name; the caller holds the transaction."""
         if frame.empty:
             return
-        action = "DO NOTHING" if key_conflict == "NOTHING" else "DO UPDATE SET " + ", ".join(
-            f"{c} = excluded.{c}" for c in frame.columns if c not in key_conflict.split(",")
-        )
         cols = ", ".join(frame.columns)
-        with self.transaction():
-            self.con.register("incoming", frame)
-            self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM incoming ON CONFLICT {action}")
+        conflict = f" ON CONFLICT {on_conflict}" if on_conflict else ""
+        self.con.register("incoming", frame)
+        try:
+            self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM incoming{conflict}")
+        finally:
             self.con.unregister("incoming")
 
     # -- embeddings ---------------------------------------------------------------------------
@@ -397,11 +395,7 @@ class Store:
         with self.transaction():
             for table, frame in frames.items():
                 self.con.execute(f"DELETE FROM {table}")
-                if not frame.empty:
-                    cols = ", ".join(frame.columns)
-                    self.con.register("incoming", frame)
-                    self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM incoming")
-                    self.con.unregister("incoming")
+                self._insert(table, frame)
 
     # -- runs ---------------------------------------------------------------------------------
     def replace_run_table(self, table: str, run_id: str, frame: pd.DataFrame) -> None:
@@ -410,12 +404,7 @@ class Store:
             raise StoreError(f"{table} is not a per-run table")
         with self.transaction():
             self.con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
-            if not frame.empty:
-                frame = frame.assign(run_id=run_id)
-                cols = ", ".join(frame.columns)
-                self.con.register("incoming", frame)
-                self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM incoming")
-                self.con.unregister("incoming")
+            self._insert(table, frame.assign(run_id=run_id))
 
     def start_run(self, run_id: str, config_hash: str, started: Any) -> None:
         with self.transaction():

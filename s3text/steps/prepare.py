@@ -45,7 +45,7 @@ def ingest(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
             files = _ingest_source(store, source, run_id)
             store.put_frame("ingest_files", pd.DataFrame([
                 {"run_id": run_id, **asdict(f), "finished": datetime.now(UTC).replace(tzinfo=None)} for f in files
-            ]), key_conflict="run_id,source,file")
+            ]), update_on=("run_id", "source", "file"))
             summary["sources"][source.name] = {
                 "read": sum(f.read for f in files), "new": sum(f.stored for f in files),
                 "duplicates": sum(f.duplicates for f in files), "quarantined": sum(f.quarantined for f in files),
@@ -144,7 +144,7 @@ def _mark_duplicates(store: Store) -> None:
         return
     frame = pd.DataFrame({"doc_id": docs["doc_id"], "duplicate_of": mark_duplicates(docs)})
     frame["status"] = np.where(frame["duplicate_of"].notna(), STATUS_DUPLICATE, STATUS_OK)
-    store.put_frame("normalised", frame, key_conflict="doc_id")
+    store.put_frame("normalised", frame, update_on=("doc_id",))
 
 
 def _link_near_duplicates(store: Store, cfg: PipelineConfig) -> int | None:
