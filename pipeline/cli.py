@@ -219,7 +219,6 @@ def crawl(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log each site")] = False,
 ) -> None:
     """Crawl company websites into the store (docs/CRAWLER.md); a recrawl stores only changed pages."""
-    import hashlib
     import logging
 
     from s3text.config import load_config
@@ -239,8 +238,7 @@ def crawl(
         if seed_file is None and not resume:
             raise typer.BadParameter("give --seeds FILE (or crawl.seeds in the config), or --resume",
                                      param_hint="--seeds")
-        digest = hashlib.sha256(settings.model_dump_json().encode("utf-8")).hexdigest()
-        report = run_crawl(cfg.store, settings, seeds=seed_file, resume=resume, config_hash=digest)
+        report = run_crawl(cfg.store, settings, seeds=seed_file, resume=resume)
     if report.status == "nothing_to_resume":
         console.print("No interrupted crawl to resume.")
         return
@@ -285,6 +283,14 @@ def print_summary(manifest: dict[str, Any]) -> None:
     for what, value in rows:
         table.add_row(what, value)
     console.print(table)
+    counts = ("read", "stored", "duplicates", "quarantined")
+    files = Table(title="files read")
+    for column in ("source", "file", "encoding", *counts):
+        files.add_column(column, justify="right" if column in counts else "left")
+    for f in s["ingest"].get("files", []):
+        files.add_row(f["source"], Path(f["file"]).name, f["encoding"] or "", *(str(f[k]) for k in counts))
+    if files.row_count:
+        console.print(files)
     if s["ingest"]["documents_new"] == 0 and s["embed"]["embeddings_new"] == 0:
         console.print("Nothing new: no document added and no embedding computed; results refreshed from the store.")
     console.print("Wrote " + ", ".join(s["export"]["files"]) + ", and run.json")

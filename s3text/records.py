@@ -117,10 +117,6 @@ class IngestResult:
     documents: list[Document] = field(default_factory=list)
     quarantine: list[QuarantineRecord] = field(default_factory=list)
 
-    def extend(self, other: IngestResult) -> None:
-        self.documents.extend(other.documents)
-        self.quarantine.extend(other.quarantine)
-
     @classmethod
     def collect(cls, items: Iterable[IngestItem]) -> IngestResult:
         """All of a stream in memory; for tests and small files (the ingest step writes in batches)."""
@@ -139,8 +135,9 @@ class FileSummary:
 
     source: str
     file: str
-    read: int = 0  # documents yielded + records quarantined (a participant row counts when quarantined)
+    # read = stored + duplicates + quarantined; a participant row counts only when it is quarantined
+    read: int = 0
     stored: int = 0  # documents new to the store
-    duplicates: int = 0  # documents already stored (same source and id), and duplicate ids within the file
+    duplicates: int = 0  # documents already stored (same source and id); a repeated id within a file is quarantined
     quarantined: int = 0
     encoding: str | None = None

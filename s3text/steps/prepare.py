@@ -91,8 +91,6 @@ def _ingest_source(store: Store, source: SourceConfig, run_id: str) -> list[File
             held.append(item)
             summary = file(item.file)
             summary.quarantined += 1
-            if item.reason.startswith("duplicate_id"):
-                summary.duplicates += 1
             summary.read += 1
         if len(docs) >= INGEST_BATCH or len(held) >= INGEST_BATCH:
             flush()

@@ -123,3 +123,21 @@ def test_second_run_adds_nothing_and_gives_the_same_candidates(two_runs: dict[st
     assert set(ids[ids["run_id"] == first_run]["lineage_id"]) == set(ids[ids["run_id"] == second_run]["lineage_id"])
     assert second["topics"]["lineage"] == {"continued": first["topics"]["topics"]}
     assert 0 < second["topics"]["quality"]["diversity"] <= 1
+
+
+def test_the_printed_summary_lists_every_file_with_its_counts(two_runs: dict[str, Any]) -> None:
+    from rich.console import Console
+
+    import pipeline.cli as cli
+
+    files = two_runs["second"]["stages"]["ingest"]["files"]
+    assert files and all(f["read"] == f["stored"] + f["duplicates"] + f["quarantined"] for f in files)
+    assert sum(f["stored"] for f in files) == 0 and sum(f["duplicates"] for f in files) > 0
+    saved, cli.console = cli.console, Console(record=True, width=200)
+    try:
+        cli.print_summary(two_runs["second"])
+        shown = cli.console.export_text()
+    finally:
+        cli.console = saved
+    for f in files:
+        assert Path(f["file"]).name in shown

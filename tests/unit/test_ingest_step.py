@@ -63,7 +63,8 @@ def test_ingest_streams_every_format_and_summarises_each_file(tmp_path: Path) ->
     assert cpc > 0 and fields > 0 and funded > 0 and assignees["n"].iloc[0] > 0
     main = files.set_index("file").loc[str(PV / "g_patent.tsv")]
     assert main["encoding"] == "utf-8" and main["stored"] == len(expected["pv_bulk"].documents)
-    assert int(files["read"].sum()) == int(files["stored"].sum() + files["quarantined"].sum())
+    assert (files["read"] == files["stored"] + files["duplicates"] + files["quarantined"]).all()
+    assert int(files["duplicates"].sum()) == 0
 
 
 def test_a_second_ingest_stores_nothing_and_counts_duplicates(tmp_path: Path) -> None:
@@ -72,7 +73,10 @@ def test_a_second_ingest_stores_nothing_and_counts_duplicates(tmp_path: Path) ->
     second = steps.ingest(cfg, "run-2")
     assert second["documents_new"] == 0 and second["quarantined_new"] == 0
     for name, got in second["sources"].items():
-        assert got["duplicates"] >= first["sources"][name]["new"]
+        assert got["duplicates"] == first["sources"][name]["new"] and got["read"] == first["sources"][name]["read"]
+    with Store(cfg.store) as store:
+        files = store.query("SELECT * FROM ingest_files WHERE run_id = 'run-2'")
+    assert (files["read"] == files["stored"] + files["duplicates"] + files["quarantined"]).all()
     with Store(cfg.store) as store:
         assert store.count("documents") == first["documents_total"]
 
