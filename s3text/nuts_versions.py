@@ -27,15 +27,14 @@ How a region is converted one step, in order:
 
 from __future__ import annotations
 
-import csv
-import gzip
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from s3text.errors import InputError
+from s3text.refdata import read_columns
 
 VERSIONS = ("2013", "2016", "2021", "2024")
 CHANGES = ("unchanged", "recoded", "boundary shift", "merged", "split", "new", "discontinued", "unknown")
@@ -77,21 +76,6 @@ class Conversion:
 
 def normalise_code(code: str) -> str:
     return "".join(code.split()).upper()
-
-
-def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    try:
-        with (gzip.open if path.suffix == ".gz" else open)(path, "rt", encoding="utf-8", newline="") as fh:
-            reader = csv.reader(fh)
-            header = next(reader, [])
-            if missing := [c for c in COLUMNS if c not in header]:
-                raise InputError(f"missing columns {missing}", file=str(path), row=1)
-            for i, row in enumerate(reader, start=2):
-                if len(row) != len(header):
-                    raise InputError(f"{len(row)} fields, expected {len(header)}", file=str(path), row=i)
-                yield i, dict(zip(header, row, strict=True))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read: {exc}", file=str(path)) from exc
 
 
 def _parse(path: Path, i: int, rec: dict[str, str]) -> Link:
@@ -154,7 +138,7 @@ class NutsConverter:
     def load(cls, path: Path | str) -> NutsConverter:
         """Read a correspondence CSV (gzip'd when the name ends in .gz); errors name file, row, field."""
         path = Path(path)
-        links = [_parse(path, i, rec) for i, rec in _rows(path)]
+        links = [_parse(path, i, dict(zip(COLUMNS, values, strict=True))) for i, values in read_columns(path, COLUMNS)]
         try:
             return cls(links)
         except ValueError as exc:

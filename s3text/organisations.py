@@ -48,6 +48,7 @@ import pandas as pd
 
 from s3text.errors import ConfigError, InputError
 from s3text.records import stable_id
+from s3text.textfold import strip_accents
 
 # Trailing tokens only: inside a name "AG" or "SA" may be a word or an acronym.
 LEGAL_FORMS = frozenset({
@@ -62,7 +63,6 @@ CONNECTORS = frozenset({
     "zur", "zum", "fur", "der", "des", "for", "of", "the", "pour", "de", "du", "la", "le",
     "della", "delle", "dello", "degli", "di", "per", "del", "za", "od",
 })
-_ACCENTLESS = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "đ": "d", "ł": "l", "þ": "th", "ı": "i"})
 _DOTTED = re.compile(r"\b(?:\w\.)+\w?\.?|\b[a-z]/[a-z]\b")  # e.V., S.p.A., d.o.o., C.I.R.A.D., a/s
 _TRAILING_PAREN = re.compile(r"\(([^()]*)\)\s*$")
 _DANGLING = frozenset({"and", "und", "et"})  # left by "& Co" once the legal form is gone
@@ -110,8 +110,7 @@ def load_overrides(path: Path) -> list[Override]:
 
 
 def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_ACCENTLESS)  # casefold: ß -> ss
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return strip_accents(unicodedata.normalize("NFKC", text).casefold())  # casefold: ß -> ss
 
 
 def _split_acronym(name: str) -> tuple[str, str | None]:

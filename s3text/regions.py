@@ -1,147 +1,32 @@
 """Place actors in NUTS regions: a source's NUTS code (converted from its NUTS version where
-needed, :mod:`s3text.nuts_versions`), else city through the LAU gazetteer (NUTS-3), else the
-country (NUTS-0). Data: ``data/nuts/`` (see its SOURCE.md), rebuilt by
-``scripts/build_gazetteer.py`` and ``scripts/build_nuts_correspondence.py``."""
+needed, :mod:`s3text.nuts_versions`), else city through the LAU gazetteer (NUTS-3,
+:mod:`s3text.gazetteer`), else the country (NUTS-0). Data: ``data/nuts/`` (see its SOURCE.md),
+rebuilt by ``scripts/build_gazetteer.py`` and ``scripts/build_nuts_correspondence.py``."""
 
 from __future__ import annotations
 
-import csv
-import gzip
 import logging
 import re
-import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from s3text.errors import InputError
+from s3text.gazetteer import Gazetteer, canonical_country
 from s3text.nuts_versions import NutsConverter, normalise_code
 from s3text.records import Actor
+from s3text.refdata import int_field, read_columns
+
+__all__ = ["GUESS_VERSIONS", "LEGACY_VERSIONS", "Gazetteer", "NutsTable", "RegionMatch", "RegionResolver",
+           "canonical_country", "load_region_sets", "region_in_set", "resolution_report"]
 
 log = logging.getLogger(__name__)
 
-_Entry = tuple[int, str, str]  # (population, NUTS-3 code, LAU name) of a gazetteer key
 Method = Literal["source", "gazetteer", "country", "unresolved"]
 
-# CORDIS and Eurostat write UK and EL; ISO 3166 writes GB and GR.
-COUNTRY_ALIASES = {"GB": "UK", "GR": "EL"}
 # The UK left NUTS in 2021; the gazetteer (and older CORDIS data) keep its NUTS 2016 codes.
 LEGACY_VERSIONS = {"UK": "2016"}
 _NUTS_COLUMNS = ("nuts_code", "level", "label", "parent_code")
-_GAZETTEER_COLUMNS = ("country", "name", "nuts3_code", "population")
-
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-# Dropped words: where the post goes (CEDEX, boîte postale), and what LAU names add around the
-# place ("Oslo kommune", "Grad Zagreb", "Tartu linn", "Municipiul Cluj-Napoca", Greek "Κοινότητα").
-_DROP = _words("cedex bp cs tsa kommune kommun grad linn vald municipiul oras comuna koinotita "
-                "psevdodimotiki dimotiki")
-# Words too common to identify a place alone or as the start of a longer name.
-_GENERIC = _words("saint sainte san santa santo sant bad new north south east west upper lower nord sud "
-                  "ober unter nieder gross klein agios agia agioi ano kato nea neo")
-_SAINTS = {"st": "saint", "sankt": "saint", "ste": "sainte"}
-# LAU names in Greece are genitives ("Κοινότητα Βόλου"); CORDIS writes nominatives ("Volos").
-_GREEK_CASES = {"ou": ("os", "o", ""), "is": ("i",), "as": ("a",), "on": ("a",)}
-# Connecting words that spellings drop or change ("Reggio nell'Emilia" ~ "Reggio Emilia").
-_LINKS = _words("a al all alla am an b bei d de del della dell der des di du e en et i im in l la le les "
-                "nell nella ob on sul sur sous upon y")
-# Qualifiers whose removal gives the name people write: German "Garching b.München", "Frankfurt
-# am Main"; UK "City of Edinburgh", "Aberdeen City"; Portuguese parish unions "Oeiras e São Julião".
-_QUALIFIER = re.compile(r"\s+(?:(?:b|a|i|a\.d|v\.d\.H)\.\s*|(?:bei|am|an der|im|in|ob der|e)\s+)\S.*$"
-                        # The City of London is one square mile, not London.
-                        r"|^City of\s+(?!London)|\s+City$")
-# Most names need none of the variants above; this cheap test lets them skip the work.
-_COMPLEX = re.compile(r"[/,(]|\.|\s-\s|\s(?:bei|am|an|im|in|ob|e)\s|^City of\s|\sCity$")
-_PARENS = re.compile(r"\s*\([^)]*\)")
-_SPLIT = re.compile(r"\s*(?:/|,|\s-\s|\(|\))\s*")
-_NON_ALNUM = re.compile(r"[^a-z0-9]+")
-_COMBINING = re.compile(r"[\u0300-\u036f]")
-_HAS_UMLAUT = re.compile(r"[äöüøåÄÖÜØÅ]")
-
-# Applied before accents are stripped: й must not decay to и, and ß ø æ œ ł do not decompose.
-_PRE = str.maketrans({"ß": "ss", "ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th",
-                      "ı": "i", "й": "y", "ё": "yo"})
-_UMLAUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ø": "oe", "å": "aa"})
-_GREEK_DIGRAPHS = (("ου", "ou"), ("αυ", "av"), ("ευ", "ev"))
-_LATIN = ("a v g d e z i th i k l m n x o p r s s t i f ch ps o "
-          "a b v g d e zh z i k l m n o p r s t u f h ts ch sh sht a y yu ya gj kj j lj nj dzh dz")
-_SCRIPT = str.maketrans(dict(zip("αβγδεζηθικλμνξοπρσςτυφχψωабвгдежзиклмнопрстуфхцчшщъьюяѓќјљњџѕ",
-                                 _LATIN.split(), strict=True)))
-
-
-@lru_cache(maxsize=512)
-def canonical_country(country: str | None) -> str | None:
-    if not country or not country.strip():
-        return None
-    cc = country.strip().upper()
-    return COUNTRY_ALIASES.get(cc, cc)
-
-
-def _read_csv(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, list[str]]]:
-    """(line number, values of ``columns``) per row of a CSV, gzip'd when the name ends in .gz."""
-    try:
-        with (gzip.open if path.suffix == ".gz" else open)(path, "rt", encoding="utf-8", newline="") as fh:
-            reader = csv.reader(fh)
-            header = next(reader, [])
-            if missing := [c for c in columns if c not in header]:
-                raise InputError(f"missing columns {missing}", file=str(path), row=1)
-            where = [header.index(c) for c in columns]
-            for i, row in enumerate(reader, start=2):
-                if len(row) != len(header):
-                    raise InputError(f"{len(row)} fields, expected {len(header)}", file=str(path), row=i)
-                yield i, [row[j] for j in where]
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read: {exc}", file=str(path)) from exc
-
-
-def _int(value: str, path: Path, row: int, field: str) -> int:
-    try:
-        return int(value or 0)
-    except ValueError:
-        raise InputError(f"not an integer: {value!r}", file=str(path), row=row, field=field) from None
-
-
-def _fold(text: str, umlauts: bool) -> list[str]:
-    """Lower-case ASCII tokens; ``umlauts`` spells ä as ae (the other way round is the default)."""
-    text = text.casefold()
-    if umlauts:
-        text = text.translate(_UMLAUT)
-    if not text.isascii():
-        text = _COMBINING.sub("", unicodedata.normalize("NFKD", text.translate(_PRE)))
-        if not text.isascii():
-            for greek, latin in _GREEK_DIGRAPHS:
-                text = text.replace(greek, latin)
-            text = text.translate(_SCRIPT)
-    return [_SAINTS.get(t, t) for t in _NON_ALNUM.sub(" ", text).split()]
-
-
-def _tokens(text: str) -> list[list[str]]:
-    """Tokens per umlaut spelling (a second list only when the text has umlauts), noise dropped."""
-    # Postcodes, arrondissements and CEDEX numbers all carry digits.
-    spellings = (False, True) if _HAS_UMLAUT.search(text) else (False,)
-    out = [[t for t in _fold(text, umlauts) if t.isalpha() and t not in _DROP] for umlauts in spellings]
-    return [tokens for tokens in out if tokens]
-
-
-def _loose(tokens: list[str]) -> str:
-    return "".join(t for t in tokens if t not in _LINKS) or "".join(tokens)
-
-
-def _keys(text: str) -> Iterator[tuple[str, str]]:
-    """(exact key, loose key) per umlaut spelling; keys ignore spaces, hyphens and apostrophes."""
-    for tokens in _tokens(text):
-        yield "".join(tokens), _loose(tokens)
-
-
-def _put(table: dict[str, _Entry], key: str, entry: _Entry) -> None:
-    # Homonyms: the most populous municipality keeps the key.
-    if key not in table or entry[0] > table[key][0]:
-        table[key] = entry
 
 
 class NutsTable:
@@ -154,8 +39,8 @@ class NutsTable:
     @classmethod
     def load(cls, path: Path | str, version: str = "2021") -> NutsTable:
         path, rows, parents = Path(path), {}, set()
-        for i, (code, level, label, parent) in _read_csv(path, _NUTS_COLUMNS):
-            rows[code] = (_int(level, path, i, "level"), label or None)
+        for i, (code, level, label, parent) in read_columns(path, _NUTS_COLUMNS):
+            rows[code] = (int_field(level, path, i, "level"), label or None)
             parents.add(parent)
         # Statistical regions (CH, NO, LI, ...) have level-1 rows whose parent country has no
         # row of its own; the country is still a region, so give it one.
@@ -178,102 +63,6 @@ class NutsTable:
             return None
         parent = code[: 2 + level]
         return parent if parent in self._rows else None
-
-
-class Gazetteer:
-    """Municipality (LAU) names to NUTS-3 codes, per country; homonyms go to the most populous."""
-
-    def __init__(self) -> None:
-        # Per country, tiers tried in order: 0 full, bilingual, everyday or alias name; 1 loose
-        # name (link words dropped, parts of "A - B"); 2 leading words of a name ("Le Chesnay"
-        # for the 2019 merger "Le Chesnay-Rocquencourt"). Values: (population, NUTS-3, LAU name).
-        self._index: dict[str, tuple[dict[str, _Entry], dict[str, _Entry], dict[str, _Entry]]] = {}
-        self.codes: dict[str, set[str]] = {}
-
-    @property
-    def countries(self) -> frozenset[str]:
-        return frozenset(self._index)
-
-    @classmethod
-    def load(cls, path: Path | str, aliases: Path | str | None = None) -> Gazetteer:
-        """Read the gazetteer and the curated aliases (default: ``city_aliases.csv`` beside it)."""
-        path, gaz = Path(path), cls()
-        for i, (country, name, nuts3, pop) in _read_csv(path, _GAZETTEER_COLUMNS):
-            gaz.add(country, name, nuts3, _int(pop, path, i, "population"))
-        alias_path = Path(aliases) if aliases else path.with_name("city_aliases.csv")
-        if aliases or alias_path.exists():
-            for _, (country, alias, nuts3) in _read_csv(alias_path, ("country", "alias", "nuts3_code")):
-                gaz.add_alias(country, alias, nuts3)
-        log.debug("gazetteer %s: %d countries", path, len(gaz._index))
-        return gaz
-
-    def add_alias(self, country: str, alias: str, nuts3: str) -> None:
-        """A name that outranks any municipality: exonyms ("Munich"), non-LAU cities ("Lisboa")."""
-        exact_tier = self._index.setdefault(canonical_country(country) or "", ({}, {}, {}))[0]
-        for exact, _ in _keys(alias):
-            exact_tier[exact] = (1 << 40, nuts3, f"alias:{alias}")
-
-    def add(self, country: str, name: str, nuts3: str, population: int = 0) -> None:
-        cc = canonical_country(country) or ""
-        exact_tier, loose_tier, prefix_tier = self._index.setdefault(cc, ({}, {}, {}))
-        self.codes.setdefault(cc, set()).add(nuts3)
-        entry = (population, nuts3, name)
-        full = _PARENS.sub("", name)
-        names = {name}
-        if _COMPLEX.search(name):
-            # Everyday names ("Freiburg" for "Freiburg im Breisgau, Stadt" and "Freiburg (Elbe),
-            # Flecken") compete with full names, so the most populous place wins the short form.
-            names |= {*name.split("/"), full, *full.split("/")}
-            names |= {n.split(",")[0] for n in names}
-            names |= {_QUALIFIER.sub("", n) for n in names}
-            for text in set(_SPLIT.split(name)) - names:
-                for tokens in _tokens(text):
-                    _put(loose_tier, _loose(tokens), entry)
-        for text in names:
-            for tokens in _tokens(text):
-                exact = "".join(tokens)
-                _put(exact_tier, exact, entry)
-                _put(loose_tier, _loose(tokens), entry)
-                for ending in _GREEK_CASES.get(exact[-2:], ()) if cc in ("EL", "CY") else ():
-                    _put(loose_tier, exact[:-2] + ending, entry)
-                if text != full:
-                    continue
-                for k in range(1, len(tokens)):
-                    prefix = "".join(tokens[:k])
-                    if len(prefix) >= 4 and tokens[k - 1] not in _LINKS and prefix not in _GENERIC:
-                        _put(prefix_tier, prefix, entry)
-
-    def _find(self, country: str, text: str, tiers: tuple[int, ...] = (0, 1, 2)) -> _Entry | None:
-        keys, index = list(_keys(text)), self._index[country]
-        for tier in tiers:
-            for exact, loose in keys:
-                if hit := index[tier].get(loose if tier == 1 else exact):
-                    return hit
-        return None
-
-    def explain(self, country: str | None, city: str | None) -> tuple[str, str] | None:
-        """(NUTS-3 code, matched LAU name or alias) for a city, or None; for audits and debugging."""
-        cc = canonical_country(country)
-        if cc is None or cc not in self._index or not city or not city.strip():
-            return None
-        hit = self._find(cc, city)
-        if not hit:
-            # "ZWIJNAARDE - GENT", "Leuven Heverlee", "SWINDON WILTSHIRE": try the parts, then
-            # runs of words, longest first; a single short or generic word is too weak to trust.
-            parts = [p for p in _SPLIT.split(city) if p and p != city]
-            hit = next(filter(None, (self._find(cc, p) for p in parts)), None)
-        if not hit:
-            words = next(iter(_tokens(city)), [])
-            runs = (words[i:i + n] for n in range(len(words) - 1, 0, -1) for i in range(len(words) - n + 1))
-            strong = (r for r in runs if r[0] not in _LINKS and r[-1] not in _LINKS
-                      and (len(r) > 1 or (len(r[0]) >= 4 and r[0] not in _GENERIC)))
-            hit = next(filter(None, (self._find(cc, " ".join(r), (0, 1)) for r in strong)), None)
-        return (hit[1], hit[2]) if hit else None
-
-    def lookup(self, country: str | None, city: str | None) -> str | None:
-        """NUTS-3 code for a (messy) city name, or None when nothing matches."""
-        hit = self.explain(country, city)
-        return hit[0] if hit else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,8 +101,11 @@ class RegionResolver:
         self.nuts = nuts
         self.gazetteer = gazetteer
         self.converter = converter
-        self.target_version = nuts.version
         self._cache: dict[tuple[str | None, ...], RegionMatch] = {}
+
+    @property
+    def target_version(self) -> str:
+        return self.nuts.version
 
     def _match(self, code: str, method: Method, note: str | None,
                source: tuple[str | None, str | None] = (None, None)) -> RegionMatch:
@@ -406,8 +198,8 @@ def resolution_report(matches: Iterable[Any]) -> dict[str, Any]:
     for m in matches:
         n += 1
         level = getattr(m, "level", None)
-        level = None if level is None or level != level else int(level)  # NaN from a frame
-        by_level[_LEVELS.get(level, "unresolved") if level is not None else "unresolved"] += 1
+        # a frame's missing level is NaN, and NaN != NaN
+        by_level[_LEVELS.get(int(level), "unresolved") if level is not None and level == level else "unresolved"] += 1
         by_method[str(m.method)] = by_method.get(str(m.method), 0) + 1
         source_version = getattr(m, "source_version", None)
         if m.method == "source" and isinstance(source_version, str) and source_version != m.nuts_version:
@@ -424,7 +216,7 @@ def load_region_sets(path: Path | str, name: str | None = None) -> dict[str, fro
     stem less its period and level (``alpine_space_2021_2027_nuts2.csv`` -> ``alpine_space``)."""
     path = Path(path)
     set_name = name or re.sub(r"(_\d{4}){1,2}(_nuts\d)?$", "", path.stem)
-    codes = frozenset(code.strip() for _, (code,) in _read_csv(path, ("nuts_code",)))
+    codes = frozenset(code.strip() for _, (code,) in read_columns(path, ("nuts_code",)))
     return {set_name: codes - {""}}
 
 

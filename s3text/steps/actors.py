@@ -11,10 +11,11 @@ from typing import Any
 import pandas as pd
 
 from s3text.config import PipelineConfig
+from s3text.gazetteer import Gazetteer
 from s3text.nuts_versions import NutsConverter
 from s3text.organisations import OrganisationResolver, load_overrides
 from s3text.records import Actor
-from s3text.regions import Gazetteer, NutsTable, RegionResolver, resolution_report
+from s3text.regions import NutsTable, RegionResolver, resolution_report
 from s3text.store import Store
 
 

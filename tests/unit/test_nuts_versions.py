@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import csv
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
 
 from s3text.errors import InputError
+from s3text.gazetteer import Gazetteer
 from s3text.nuts_versions import COLUMNS, Conversion, Link, NutsConverter
 
 ROOT = Path(__file__).resolve().parents[2]
 CORRESPONDENCE = ROOT / "data" / "nuts" / "nuts_correspondence.csv"
 NUTS_2021 = ROOT / "data" / "nuts" / "nuts2021.csv"
+GAZETTEER = ROOT / "data" / "nuts" / "gazetteer_lau2020_nuts2021.csv.gz"
 
 
 @pytest.fixture(scope="module")
@@ -137,12 +139,14 @@ def test_bundled_file_is_small_consistent_and_counted() -> None:
     for r in rows:
         code = r["from_code"] or r["to_code"]
         assert r["level"] == str(len(code) - 2)
-    # Each region's known shares add up to the whole region.
-    totals: Counter[tuple[str, str]] = Counter()
-    for r in rows:
-        if r["from_code"] and r["from_share"]:
-            totals[r["from_version"], r["from_code"]] += float(r["from_share"])
-    assert all(abs(t - 1) < 0.001 for t in totals.values())
+    # Each region's known shares add up to the whole region, on either side of a link.
+    for side in ("from", "to"):
+        totals: dict[tuple[str, str], float] = defaultdict(float)
+        for r in rows:
+            if r[f"{side}_code"] and r[f"{side}_share"]:
+                totals[r[f"{side}_version"], r[f"{side}_code"]] += float(r[f"{side}_share"])
+        assert len(totals) > 5000, side
+        assert all(abs(t - 1) < 0.001 for t in totals.values()), side
     # Measured on the build of data/nuts/SOURCE.md: regions whose code or territory changed.
     changed = Counter((r["from_version"], r["change"]) for r in rows
                       if r["from_code"] and r["change"] not in ("unchanged", "discontinued"))
@@ -152,6 +156,18 @@ def test_bundled_file_is_small_consistent_and_counted() -> None:
     assert (regions["2013", "split"], regions["2016", "split"], regions["2021", "split"]) == (16, 6, 8)
     assert regions["2016", "discontinued"] == 236  # the UK's NUTS 2016 codes
     assert changed["2016", "split"] and changed["2021", "split"]
+
+
+def test_bundled_change_column_is_what_the_converter_says(conv: NutsConverter) -> None:
+    # The build script writes the column with NutsConverter: a change to the rules needs a rebuild.
+    rows = [r for r in _rows() if r["from_code"]]
+    stale = [r for r in rows if conv.convert(r["from_code"], r["from_version"], r["to_version"]).change != r["change"]]
+    assert stale == []
+    assert {r["change"] for r in _rows() if not r["from_code"]} == {"new"}
+    # Discontinued in 2021 means the UK, all of it: every UK code of NUTS 2016 and of the gazetteer.
+    discontinued = {r["from_code"] for r in rows if r["from_version"] == "2016" and r["change"] == "discontinued"}
+    assert discontinued == {c for c in conv.codes["2016"] if c.startswith("UK")}
+    assert Gazetteer.load(GAZETTEER).codes["UK"] <= discontinued
 
 
 def _write(path: Path, *lines: str) -> Path:
