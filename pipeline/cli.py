@@ -9,16 +9,20 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+if TYPE_CHECKING:
+    from s3text.config import PipelineConfig
+
 app = typer.Typer(add_completion=False, help="Find transformative-activity candidates for S3 regions.")
 console = Console()
 
 EXIT_DATAERR, EXIT_TEMPFAIL, EXIT_CONFIG = 65, 75, 78
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _prefect_env(root: Path, verbose: bool) -> None:
@@ -64,7 +68,7 @@ def run(
 ) -> None:
     """Run the refresh flow: ingest → … → candidates, then write the exports."""
     # Settings must be in the environment before the first prefect import reads them.
-    _prefect_env(Path(__file__).resolve().parent.parent, verbose)
+    _prefect_env(ROOT, verbose)
     from s3text.config import load_config
 
     with exit_codes():
@@ -84,16 +88,14 @@ def backtest(
     write: Annotated[Path | None, typer.Option("--write", help="write the markdown table here")] = None,
 ) -> None:
     """Flag emerging topics from documents up to YEAR, then measure what grew afterwards."""
-    root = Path(__file__).resolve().parent.parent
-    _prefect_env(root, verbose=False)
+    _prefect_env(ROOT, verbose=False)
     from s3text import steps
     from s3text.backtest import to_markdown
-    from s3text.config import load_config
     from s3text.runinfo import new_run_id
     from s3text.steps.evaluate import run_backtest
 
     with exit_codes():
-        cfg = load_config(config, list(overrides or [])).resolve_paths(root)
+        cfg = _config_of(config, overrides)
         run_id = "backtest-" + new_run_id(cfg.config_hash())
         for stage in (steps.ingest, steps.regions, steps.normalise, steps.embed):  # no-ops when up to date
             stage(cfg, run_id)
@@ -111,16 +113,20 @@ def backtest(
         atomic_write(write, emit)
 
 
-def _store_of(config: Path, overrides: list[str] | None) -> Path:
-    """The store named by the config (a relative config path from here or the project root, relative
-    paths inside it from the project root); exit 78 on a bad config."""
+def _config_of(config: Path, overrides: list[str] | None) -> PipelineConfig:
+    """The validated config: a relative config path from here or else the project root, relative
+    paths inside it from the project root. Raises ConfigError (call inside ``exit_codes``)."""
     from s3text.config import load_config
 
-    root = Path(__file__).resolve().parent.parent
     if not config.is_absolute() and not config.exists():
-        config = root / config
+        config = ROOT / config
+    return load_config(config, list(overrides or [])).resolve_paths(ROOT)
+
+
+def _store_of(config: Path, overrides: list[str] | None) -> Path:
+    """The store named by the config; exit 78 on a bad config."""
     with exit_codes():
-        return load_config(config, list(overrides or [])).resolve_paths(root).store
+        return _config_of(config, overrides).store
 
 
 @app.command("export")
@@ -182,14 +188,12 @@ def serve(
     """Serve the review pages and the portal's JSON API (/api/v1) on the store."""
     import uvicorn
 
-    from s3text.config import load_config
     from s3text.web import WebConfig, create_app, load_web_config
     from s3text.web.config import is_loopback
 
-    root = Path(__file__).resolve().parent.parent
     try:
         with exit_codes():
-            cfg = load_config(config, list(overrides or [])).resolve_paths(root)
+            cfg = _config_of(config, overrides)
             web_cfg = load_web_config(web_config) if web_config is not None else cfg.web
             updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
             web_cfg = WebConfig.model_validate({**web_cfg.model_dump(), **updates})
@@ -221,20 +225,16 @@ def crawl(
     """Crawl company websites into the store (docs/CRAWLER.md); a recrawl stores only changed pages."""
     import logging
 
-    from s3text.config import load_config
     from s3text.crawl import crawl as run_crawl
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    root = Path(__file__).resolve().parent.parent
-    if not config.is_absolute() and not config.exists():
-        config = root / config
     with exit_codes():
-        cfg = load_config(config, list(overrides or [])).resolve_paths(root)
+        cfg = _config_of(config, overrides)
         settings = cfg.crawl
-        seed_file = seeds if seeds is not None else settings.seeds
-        if seed_file is not None and not seed_file.is_absolute() and not seed_file.exists():
-            seed_file = root / seed_file
+        if seeds is not None and not seeds.is_absolute() and not seeds.exists():
+            seeds = ROOT / seeds
+        seed_file = seeds if seeds is not None else settings.seeds  # the config's is resolved already
         if seed_file is None and not resume:
             raise typer.BadParameter("give --seeds FILE (or crawl.seeds in the config), or --resume",
                                      param_hint="--seeds")

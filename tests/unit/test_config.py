@@ -11,6 +11,8 @@ def test_default_config_loads_and_resolves_paths(root: Path) -> None:
     assert cfg.store == root / "out/s3text.duckdb"
     assert all(s.path.exists() for s in cfg.sources), "every bundled source file must exist"
     assert cfg.regions.gazetteer.exists()
+    assert cfg.regions.nuts_correspondence is not None and cfg.regions.nuts_correspondence.exists()
+    assert cfg.crawl.seeds is not None and cfg.crawl.seeds.is_absolute() and cfg.crawl.seeds.exists()
 
 
 def test_unknown_key_is_an_error(tmp_path: Path, root: Path) -> None:

