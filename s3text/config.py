@@ -71,7 +71,7 @@ class SourceConfig(_Model):
     tables: dict[str, Path] = Field(default_factory=dict)
     mapping: TableMapping | None = None  # format "table" only
     # "auto": BOMs, then UTF-8, then a detector that must be confident; or a codec name (cp1252, latin-1).
-    # Parquet is always UTF-8. A .zip must hold one file.
+    # Parquet and XLSX carry their own encoding (this setting is ignored). A .zip must hold one file.
     encoding: str = "auto"
     nuts_version: Literal["2013", "2016", "2021", "2024"] | None = None  # of the NUTS codes the source gives
     # Patents: inventors become actors "never", only when no assignee has a country ("fallback"), or

@@ -10,7 +10,7 @@ import csv
 import itertools
 import logging
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -19,7 +19,6 @@ from typing import TextIO, TypeVar
 
 from s3text.errors import InputError
 from s3text.ingest.textio import open_text
-from s3text.ingest.textio import read_text as read_text  # re-exported for the readers
 from s3text.records import QuarantineRecord
 
 _T = TypeVar("_T")
@@ -50,9 +49,15 @@ class CsvRecord:
 @dataclass(slots=True)
 class CsvTable:
     header: list[str]
-    records: Iterator[CsvRecord]
+    records: Generator[CsvRecord, None, None]
     preamble: str | None = None  # a line before the header (Google Patents: the search URL)
     encoding: str = "utf-8"
+    stack: ExitStack = field(default_factory=ExitStack)  # holds the open file
+
+    def close(self) -> None:
+        """Close the file before the records are exhausted (closing an unstarted generator would not)."""
+        self.records.close()
+        self.stack.close()
 
 
 def read_csv(
@@ -66,7 +71,7 @@ def read_csv(
 ) -> CsvTable:
     """Open a CSV (plain, .gz or .zip) and check its header; records stream lazily, blank lines skipped.
 
-    The file stays open until ``records`` is exhausted. Raises InputError when the file is
+    The file stays open until ``records`` is exhausted or the table closed. Raises InputError when the file is
     unreadable, not decodable, or lacks a required column, because then no row of it can be trusted.
     """
     stack = ExitStack()
@@ -112,18 +117,11 @@ def _parse(
     except csv.Error as exc:
         raise InputError(f"unparseable header: {exc}", file=str(path), row=offset + 1) from exc
     header = [h.strip() for h in header]
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise InputError(
-            f"missing required column(s) {missing}; header is {header}",
-            file=str(path),
-            row=offset + 1,
-            field=missing[0],
-        )
+    require_columns(str(path), header, required, row=offset + 1)
     state["lines"] = offset + len(consumed)
     consumed.clear()
 
-    def records() -> Iterator[CsvRecord]:
+    def records() -> Generator[CsvRecord, None, None]:
         with stack:
             while True:
                 start = state["lines"] + 1
@@ -144,7 +142,7 @@ def _parse(
                 elif fields:  # an empty list is a blank line, not a record
                     yield CsvRecord(start, fields, raw)
 
-    return CsvTable(header, records(), preamble, used)
+    return CsvTable(header, records(), preamble, used, stack)
 
 
 def _decode(path: Path, read: Callable[[], _T], line: int) -> _T:
@@ -154,22 +152,29 @@ def _decode(path: Path, read: Callable[[], _T], line: int) -> _T:
         raise InputError(f"cannot decode: {exc.reason}", file=str(path), row=line) from exc
 
 
-@dataclass(slots=True)
+Problem = tuple[str, str, str]  # (field, reason code, message)
+
+
+def require_columns(file: str, header: Sequence[str], required: Sequence[str], *, row: int | None,
+                    where: str = "header") -> None:
+    """Raise InputError naming the first required column that ``header`` lacks."""
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise InputError(f"missing required column(s) {missing} in the {where} {list(header)}", file=file, row=row,
+                         field=missing[0])
+
+
+@dataclass(frozen=True, slots=True)
 class Quarantine:
-    """Collects quarantine records for one file of one source."""
+    """Makes the quarantine records of one file of one source, one per call, for a stream to hand on."""
 
     source: str
     file: str
-    records: list[QuarantineRecord] = field(default_factory=list)
 
-    def add(self, row: int, column: str, code: str, message: str, raw: str) -> None:
-        self.records.append(
-            QuarantineRecord(self.source, self.file, row, column, f"{code}: {message}", raw[:MAX_RAW])
-        )
+    def __call__(self, row: int, problem: Problem, raw: str) -> QuarantineRecord:
+        column, code, message = problem
         log.debug("quarantined %s row %d (%s): %s", self.file, row, code, message)
-
-
-Problem = tuple[str, str, str]  # (field, reason code, message)
+        return QuarantineRecord(self.source, self.file, row, column, f"{code}: {message}", raw[:MAX_RAW])
 
 
 def structural_problem(rec: CsvRecord, header: Sequence[str]) -> Problem | None:

@@ -14,17 +14,18 @@ from pathlib import Path
 from typing import Any
 
 from s3text.errors import InputError
-from s3text.ingest._common import Core, Quarantine, check_core, norm_space
+from s3text.ingest._common import Core, Quarantine, norm_space
 from s3text.ingest.cordis_official import (
     FLAT,
     build_actor,
     build_document,
+    check_project,
     iter_cordis_official,
     iter_tables,
 )
-from s3text.ingest.tabular import Utf8Bytes
-from s3text.ingest.textio import open_text
-from s3text.records import Actor, FileOpened, IngestItem, IngestResult
+from s3text.ingest.tabular import cell_text
+from s3text.ingest.textio import Utf8Bytes, open_text
+from s3text.records import Actor, FileOpened, IngestItem, IngestResult, QuarantineRecord
 
 __all__ = [
     "iter_cordis_csv",
@@ -98,14 +99,6 @@ def read_cordis_official(
     )
 
 
-def _as_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return "; ".join(_as_text(v) for v in value)
-    return str(value)
-
-
 def iter_cordis_json(
     path: Path | str, *, source: str, require_abstract: bool = True, encoding: str = "auto"
 ) -> Iterator[IngestItem]:
@@ -153,41 +146,39 @@ def _check_projects_list(path: Path, encoding: str) -> None:
 def _inrae_project(
     index: int, project: Any, *, source: str, file: str, require_abstract: bool, seen: set[str]
 ) -> Iterator[IngestItem]:
-    q = Quarantine(source, file)
-    raw = json.dumps(project, ensure_ascii=False, default=str)
+    quarantine = Quarantine(source, file)
     if not isinstance(project, dict):
-        q.add(index, "*", "bad_record", "project is not a JSON object", raw)
-        yield from q.records
+        yield quarantine(index, ("*", "bad_record", "project is not a JSON object"), _json(project))
         return
-    values = {k: _as_text(v) for k, v in project.items() if k not in ("partners", "euroSciVoc")}
-    checked = check_core(values, id_col="id", title_col="title", text_col="objective", date_cols=("startDate",),
-                         seen=seen, require_abstract=require_abstract)
+    values = {k: cell_text(v) for k, v in project.items() if k not in ("partners", "euroSciVoc")}
+    checked = check_project(values, seen, require_abstract)
     if not isinstance(checked, Core):
-        q.add(index, *checked, raw)
-        yield from q.records
+        yield quarantine(index, checked, _json(project))
         return
     actors: list[Actor] = []
+    bad: list[QuarantineRecord] = []  # after the document, as the partners come after the project
     keys: set[str] = set()
     strings: dict[str, str] = {}
     for i, partner in enumerate(project.get("partners") or []):  # 0-based, as in a JSON path
-        p = {k: _as_text(v) for k, v in partner.items()} if isinstance(partner, dict) else {}
+        p = {k: cell_text(v) for k, v in partner.items()} if isinstance(partner, dict) else {}
         built = build_actor(p, "pic", None, strings)
         if isinstance(built, Actor) and built.actor_id in keys:
             built = ("pic", "duplicate_participant", f"{built.name!r} already listed")
         if not isinstance(built, Actor):
-            q.add(index, f"partners[{i}].{built[0]}", built[1], built[2], json.dumps(partner, ensure_ascii=False,
-                                                                                    default=str))
+            column, code, message = built
+            bad.append(quarantine(index, (f"partners[{i}].{column}", code, message), _json(partner)))
             continue
         keys.add(built.actor_id)
         actors.append(built)
-    classes = [
-        ("euroscivoc", norm_space(str(c.get("path") or "")))
-        for c in project.get("euroSciVoc") or []
-        if isinstance(c, dict) and norm_space(str(c.get("path") or ""))
-    ]
+    classes = [("euroscivoc", path) for c in project.get("euroSciVoc") or []
+               if isinstance(c, dict) and (path := norm_space(str(c.get("path") or "")))]
     yield build_document(checked, values, source=source, file=file, row=index, layout=FLAT, actors=actors,
                          classes=list(dict.fromkeys(classes)))
-    yield from q.records
+    yield from bad
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def read_cordis_json(

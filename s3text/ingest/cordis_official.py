@@ -18,6 +18,7 @@ import logging
 import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -68,15 +69,21 @@ def parse_amount(value: str) -> float | None:
 
 
 def ident(value: str | None) -> str:
-    """An id as text; a numeric XLSX cell can arrive as 626272.0."""
+    """An id as text; a table re-saved through a spreadsheet or pandas can hold 626272.0."""
     value = (value or "").strip()
     match = _INTEGRAL_FLOAT.fullmatch(value)
     return match.group(1) if match else value
 
 
-def _text_id(value: str | None, strings: dict[str, str]) -> str | None:
-    found = opt(ident(value))
+def _interned(value: str | None, strings: dict[str, str]) -> str | None:
+    found = opt(value)
     return None if found is None else strings.setdefault(found, found)
+
+
+def check_project(values: Mapping[str, str], seen: set[str], require_abstract: bool) -> Core | Problem:
+    """The checks of :func:`check_core` on a project of any CORDIS layout."""
+    return check_core(values, id_col="id", title_col="title", text_col="objective", date_cols=("startDate",),
+                      seen=seen, require_abstract=require_abstract)
 
 
 def build_actor(
@@ -96,8 +103,7 @@ def build_actor(
         return "ecContribution", "bad_amount", str(exc)
 
     def text(key: str) -> str | None:
-        found = opt(values.get(key))
-        return None if found is None else strings.setdefault(found, found)
+        return _interned(values.get(key), strings)
 
     nuts = text("nutsCode")
     return Actor(
@@ -108,7 +114,7 @@ def build_actor(
         nuts_code=nuts,
         kind=text("activityType"),
         role=text("role") or "participant",
-        native_id=_text_id(values.get(org_id), strings),
+        native_id=_interned(ident(values.get(org_id)), strings),
         vat=text("vatNumber"),
         nuts_version=nuts_version if nuts else None,
         geolocation=text("geolocation"),
@@ -150,37 +156,39 @@ def iter_tables(
     require_abstract: bool = True, encoding: str = "auto", nuts_version: str | None = None,
 ) -> Iterator[IngestItem]:
     """Projects joined with their organisations and EuroSciVoc classes; see the module docstring."""
-    # Opened first so that a bad project header fails before minutes are spent on the side tables.
-    table = _open(project, "project", PROJECT_REQUIRED, layout, encoding).table
-    yield FileOpened(table.file, table.encoding)
-    orgs: _Side[Actor] | None = None
-    voc: _Side[tuple[str, str]] | None = None
-    if organization is not None:
-        orgs = _open(organization, "organization", layout.org_required, layout, encoding)
-        yield FileOpened(orgs.table.file, orgs.table.encoding)
-        yield from _load_orgs(orgs, layout, source, nuts_version)
-    if euroscivoc is not None:
-        voc = _open(euroscivoc, "euroSciVoc", ("projectID", "euroSciVocPath"), layout, encoding)
-        yield FileOpened(voc.table.file, voc.table.encoding)
-        yield from _load_classes(voc, source)
-    seen: set[str] = set()
-    rejected: set[str] = set()
-    for row in table.rows:
-        values = {**row.values, "id": ident(row.values.get("id"))}
-        checked = row.problem or check_core(values, id_col="id", title_col="title", text_col="objective",
-                                            date_cols=("startDate",), seen=seen, require_abstract=require_abstract)
-        if isinstance(checked, Core):
-            actors = [a for _, a in orgs.by_project.pop(checked.native_id, ())] if orgs else []
-            classes = [c for _, c in voc.by_project.pop(checked.native_id, ())] if voc else []
-            yield build_document(checked, values, source=source, file=table.file, row=row.number, layout=layout,
-                                 actors=actors, classes=classes)
-            continue
-        yield _quarantine(source, table.file, row.number, checked, row.raw)
-        if checked[1] != "duplicate_id" and values["id"]:
-            rejected.add(values["id"])
-    for side in (orgs, voc):
-        if side is not None:
-            yield from _leftovers(side, rejected - seen, source, layout, encoding)
+    # Opened first so that a bad project header fails before minutes are spent on the side tables; closed
+    # however the stream ends, as it is still unread while they load.
+    with closing(_open(project, "project", PROJECT_REQUIRED, layout, encoding).table) as table:
+        yield FileOpened(table.file, table.encoding)
+        orgs: _Side[Actor] | None = None
+        voc: _Side[tuple[str, str]] | None = None
+        if organization is not None:
+            orgs = _open(organization, "organization", layout.org_required, layout, encoding)
+            yield FileOpened(orgs.table.file, orgs.table.encoding)
+            yield from _load_orgs(orgs, layout, source, nuts_version)
+        if euroscivoc is not None:
+            voc = _open(euroscivoc, "euroSciVoc", ("projectID", "euroSciVocPath"), layout, encoding)
+            yield FileOpened(voc.table.file, voc.table.encoding)
+            yield from _load_classes(voc, source)
+        seen: set[str] = set()
+        rejected: set[str] = set()
+        quarantine = Quarantine(source, table.file)
+        for row in table.rows:
+            texts = row.texts()
+            values = {**texts, "id": ident(texts.get("id"))}
+            checked = row.problem or check_project(values, seen, require_abstract)
+            if isinstance(checked, Core):
+                actors = [a for _, a in orgs.by_project.pop(checked.native_id, ())] if orgs else []
+                classes = [c for _, c in voc.by_project.pop(checked.native_id, ())] if voc else []
+                yield build_document(checked, values, source=source, file=table.file, row=row.number, layout=layout,
+                                     actors=actors, classes=classes)
+                continue
+            yield quarantine(row.number, checked, row.raw)
+            if checked[1] != "duplicate_id" and values["id"]:
+                rejected.add(values["id"])
+        for side in (orgs, voc):
+            if side is not None:
+                yield from _leftovers(side, rejected - seen, source, layout, encoding)
 
 
 def _open(path: Path, role: str, required: Sequence[str], layout: Layout, encoding: str) -> _Side[Any]:
@@ -189,18 +197,14 @@ def _open(path: Path, role: str, required: Sequence[str], layout: Layout, encodi
                  path, member)
 
 
-def _quarantine(source: str, file: str, row: int, problem: Problem, raw: str) -> QuarantineRecord:
-    q = Quarantine(source, file)
-    q.add(row, *problem, raw)
-    return q.records[0]
-
-
 def _load_orgs(side: _Side[Actor], layout: Layout, source: str, nuts_version: str | None) -> Iterator[QuarantineRecord]:
     strings: dict[str, str] = {}
+    quarantine = Quarantine(source, side.table.file)
     for row in side.table.rows:
-        pid = ident(row.values.get("projectID"))
+        values = row.texts()
+        pid = ident(values.get("projectID"))
         actor = row.problem or (
-            build_actor(row.values, layout.org_id, nuts_version, strings)
+            build_actor(values, layout.org_id, nuts_version, strings)
             if pid else ("projectID", "missing_id", "projectID is empty")
         )
         if isinstance(actor, Actor):
@@ -212,7 +216,7 @@ def _load_orgs(side: _Side[Actor], layout: Layout, source: str, nuts_version: st
                 bucket.append((row.number, actor))
                 continue
             actor = (layout.org_id, "duplicate_participant", f"{actor.name!r} already listed for project {pid}")
-        yield _quarantine(source, side.table.file, row.number, actor, row.raw)
+        yield quarantine(row.number, actor, row.raw)
     log.debug("%s: participations of %d projects held", side.table.file, len(side.by_project))
 
 
@@ -225,8 +229,10 @@ def _same_org(a: Actor, b: Actor) -> bool:
 
 def _load_classes(side: _Side[tuple[str, str]], source: str) -> Iterator[QuarantineRecord]:
     seen: set[tuple[str, str]] = set()
+    quarantine = Quarantine(source, side.table.file)
     for row in side.table.rows:
-        pid, path = ident(row.values.get("projectID")), norm_space(row.values.get("euroSciVocPath", ""))
+        values = row.texts()
+        pid, path = ident(values.get("projectID")), norm_space(values.get("euroSciVocPath", ""))
         problem = row.problem
         if problem is None and not pid:
             problem = "projectID", "missing_id", "projectID is empty"
@@ -235,7 +241,7 @@ def _load_classes(side: _Side[tuple[str, str]], source: str) -> Iterator[Quarant
         elif problem is None and (pid, path) in seen:
             problem = "euroSciVocPath", "duplicate_class", f"{path!r} already listed for project {pid}"
         if problem is not None:
-            yield _quarantine(source, side.table.file, row.number, problem, row.raw)
+            yield quarantine(row.number, problem, row.raw)
             continue
         seen.add((pid, path))
         side.by_project.setdefault(sys.intern(pid), []).append((row.number, ("euroscivoc", sys.intern(path))))
@@ -256,11 +262,11 @@ def _leftovers(
     side.by_project.clear()
     if not reasons:
         return
-    table = open_table(side.path, required=(), delimiter=layout.delimiter, encoding=encoding, member=side.member)
+    table = open_table(side.path, delimiter=layout.delimiter, encoding=encoding, member=side.member)
+    quarantine = Quarantine(source, table.file)
     for row in table.rows:
-        if (found := reasons.get(row.number)) is not None:
-            del reasons[row.number]
-            yield _quarantine(source, table.file, row.number, found, row.raw)
+        if (found := reasons.pop(row.number, None)) is not None:
+            yield quarantine(row.number, found, row.raw)
         if not reasons:
             table.rows.close()
             break
@@ -279,7 +285,7 @@ def iter_cordis_official(
     """
     for path in (project, organization, euroscivoc):
         if path is not None and Path(path).suffix.lower() != ".zip":
-            table_kind(Path(path).name)  # fail on an unknown format before anything is read
+            table_kind(Path(path))  # fail on an unknown format before anything is read
     yield from iter_tables(
         Path(project), Path(organization) if organization is not None else None,
         Path(euroscivoc) if euroscivoc is not None else None, layout=OFFICIAL, source=source,

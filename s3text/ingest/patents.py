@@ -18,28 +18,21 @@ import json
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import closing
 from pathlib import Path
 from typing import Literal
 
 from s3text.errors import InputError
-from s3text.ingest._common import (
-    Core,
-    CsvTable,
-    Problem,
-    Quarantine,
-    check_core,
-    norm_space,
-    opt,
-    read_csv,
-    structural_problem,
-)
+from s3text.ingest._common import Core, CsvTable, Quarantine, check_core, norm_space, opt, read_csv, structural_problem
 from s3text.ingest.textio import open_text
 from s3text.records import Actor, Document, FileOpened, IngestItem, IngestResult, QuarantineRecord
 
 log = logging.getLogger(__name__)
 
 _GOOGLE_DATES = ("priority date", "filing/creation date", "publication date")
+_GOOGLE_EXTRAS = (("inventors", "inventor/author"), ("grant_date", "grant date"),
+                  ("publication_date", "publication date"))  # (extra key, column)
 # A comma-separated piece that is only a legal-form or name suffix belongs to the name before it
 # ("Aison Co., Ltd.", "Iowa State University Research Foundation, Inc."), not to a new assignee.
 _SUFFIX = re.compile(
@@ -61,7 +54,7 @@ def iter_patentsview_csv(
         path, required=("patent_abstract", "patent_date", "patent_number", "patent_title"), encoding=encoding
     )
     yield FileOpened(str(path), table.encoding)
-    q = Quarantine(source, str(path))
+    quarantine = Quarantine(source, str(path))
     seen: set[str] = set()
     for rec in table.records:
         values = rec.get(table.header)
@@ -74,20 +67,10 @@ def iter_patentsview_csv(
             seen=seen,
             require_abstract=require_abstract,
         )
-        if not isinstance(checked, Core):
-            yield reject(q, rec.line, checked, rec.raw)
-            continue
-        yield Document(
-            source=source,
-            source_kind="patent",
-            native_id=checked.native_id,
-            title=checked.title,
-            text=checked.text,
-            date=checked.date,
-            provenance_file=str(path),
-            provenance_row=rec.line,
-            extra={"office": "US", "date_field": "patent_date"},
-        )
+        if isinstance(checked, Core):
+            yield patent_document(checked, source=source, file=str(path), row=rec.line, office="US")
+        else:
+            yield quarantine(rec.line, checked, rec.raw)
 
 
 def read_patentsview_csv(path: Path | str, *, source: str, require_abstract: bool = True) -> IngestResult:
@@ -123,7 +106,7 @@ def _read_abstracts(
     bad: list[QuarantineRecord] = []
     number = 0
     with open_text(path, encoding) as (handle, used):
-        q = Quarantine(source, str(path))
+        quarantine = Quarantine(source, str(path))
         # newline="" iteration ends lines only at \r and \n; str.splitlines() would also break at
         # U+2028 and friends, which JSON strings may hold raw.
         try:
@@ -132,7 +115,7 @@ def _read_abstracts(
                 try:
                     item = json.loads(line)
                 except json.JSONDecodeError as exc:
-                    bad.append(reject(q, number, ("*", "bad_json", exc.msg), line))
+                    bad.append(quarantine(number, ("*", "bad_json", exc.msg), line))
                     continue
                 if not (
                     isinstance(item, list)
@@ -140,7 +123,7 @@ def _read_abstracts(
                     and isinstance(item[1], str)
                     and (item[0] is None or isinstance(item[0], str))
                 ):
-                    bad.append(reject(q, number, ("*", "bad_record", "expected [abstract_or_null, title]"), line))
+                    bad.append(quarantine(number, ("*", "bad_record", "expected [abstract_or_null, title]"), line))
                     continue
                 by_title[norm_space(item[1])].append(item[0])
         except UnicodeDecodeError as exc:
@@ -171,12 +154,12 @@ def iter_google_patents(
     def table() -> CsvTable:
         return read_csv(search_csv, required=required, preamble_prefix="search URL", encoding=encoding)
 
-    first = table()
-    used_nd, n_lines, by_title, bad_lines = _read_abstracts(abstracts, encoding, source)
-    n_records = unmatched = 0
-    for rec in first.records:
-        n_records += 1
-        unmatched += norm_space(rec.get(first.header).get("title", "")) not in by_title
+    with closing(table()) as first:  # closed even when the ndjson fails before the records are read
+        used_nd, n_lines, by_title, bad_lines = _read_abstracts(abstracts, encoding, source)
+        n_records = unmatched = 0
+        for rec in first.records:
+            n_records += 1
+            unmatched += norm_space(rec.get(first.header).get("title", "")) not in by_title
     if n_lines != n_records:
         raise InputError(
             f"misaligned: {n_lines} lines but {search_csv.name} has {n_records} records", file=str(abstracts)
@@ -189,7 +172,7 @@ def iter_google_patents(
     yield FileOpened(str(abstracts), used_nd)
     yield from bad_lines
     second = table()
-    q = Quarantine(source, str(search_csv))
+    quarantine = Quarantine(source, str(search_csv))
     seen: set[str] = set()
     for rec in second.records:
         values = rec.get(second.header)
@@ -204,7 +187,7 @@ def iter_google_patents(
                 f"{len(candidates)} lines of {abstracts.name} share this title, abstracts differ",
             )
         if problem is not None:
-            yield reject(q, rec.line, problem, rec.raw)
+            yield quarantine(rec.line, problem, rec.raw)
             continue
         values["abstract"] = (candidates or [None])[0] or ""
         checked = check_core(
@@ -217,34 +200,15 @@ def iter_google_patents(
             require_abstract=require_abstract,
         )
         if not isinstance(checked, Core):
-            yield reject(q, rec.line, checked, rec.raw)
+            yield quarantine(rec.line, checked, rec.raw)
             continue
-        yield _google_document(source, search_csv, rec.line, checked, values)
-
-
-def _google_document(source: str, path: Path, line: int, checked: Core, values: dict[str, str]) -> Document:
-    actors = tuple(Actor(name, kind="assignee", role="assignee") for name in split_assignees(values["assignee"]))
-    extra = {"office": checked.native_id.split("-", 1)[0], "date_field": checked.date_field}
-    for key, column in (
-        ("inventors", "inventor/author"),
-        ("grant_date", "grant date"),
-        ("publication_date", "publication date"),
-    ):
-        if values.get(column, "").strip():
-            extra[key] = values[column].strip()
-    return Document(
-        source=source,
-        source_kind="patent",
-        native_id=checked.native_id,
-        title=checked.title,
-        text=checked.text,
-        date=checked.date,
-        provenance_file=str(path),
-        provenance_row=line,
-        actors=actors,
-        url=opt(values.get("result link")),
-        extra=extra,
-    )
+        extra = {key: values[column].strip() for key, column in _GOOGLE_EXTRAS if values.get(column, "").strip()}
+        yield patent_document(
+            checked, source=source, file=str(search_csv), row=rec.line, office=checked.native_id.split("-", 1)[0],
+            extra=extra, actors=[Actor(name, kind="assignee", role="assignee")
+                                 for name in split_assignees(values["assignee"])],
+            url=opt(values.get("result link")),
+        )
 
 
 def read_google_patents(
@@ -256,10 +220,17 @@ def read_google_patents(
     )
 
 
-def reject(q: Quarantine, row: int, problem: Problem, raw: str) -> QuarantineRecord:
-    """Quarantine one record and hand it on at once (Quarantine collects; a stream must not)."""
-    q.add(row, *problem, raw)
-    return q.records.pop()
+def patent_document(
+    core: Core, *, source: str, file: str, row: int, office: str, date_field: str | None = None,
+    extra: Mapping[str, str] | None = None, actors: Iterable[Actor] = (), classes: Iterable[tuple[str, str]] = (),
+    url: str | None = None,
+) -> Document:
+    """A patent Document; ``extra`` starts with the office and the date field used (default: ``core``'s)."""
+    return Document(
+        source=source, source_kind="patent", native_id=core.native_id, title=core.title, text=core.text,
+        date=core.date, provenance_file=file, provenance_row=row, actors=tuple(actors), classes=tuple(classes),
+        url=url, extra={"office": office, "date_field": date_field or core.date_field, **(extra or {})},
+    )
 
 
 # The same code from PatentsView (cpc_group "G06N3/08") and the XML (G 06 N 3 08) so sources agree.

@@ -33,11 +33,22 @@ import sqlite3
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
 from s3text.errors import InputError
-from s3text.ingest._common import MAX_RAW, Core, CsvTable, Quarantine, check_core, extras, read_csv, structural_problem
-from s3text.ingest.patents import InventorPolicy, cpc_code, reject, with_inventors
+from s3text.ingest._common import (
+    MAX_RAW,
+    Core,
+    CsvTable,
+    Problem,
+    Quarantine,
+    check_core,
+    extras,
+    read_csv,
+    structural_problem,
+)
+from s3text.ingest.patents import InventorPolicy, cpc_code, patent_document, with_inventors
 from s3text.records import Actor, Document, FileOpened, IngestItem, QuarantineRecord
 
 log = logging.getLogger(__name__)
@@ -85,43 +96,46 @@ def iter_patentsview_bulk(
     ``inventors="never"`` the inventor table is not read at all.
     """
     main_path = Path(patent)
-    main = read_csv(main_path, required=_PATENT, delimiter="\t", encoding=encoding)
-    if require_abstract and abstract is None and "patent_abstract" not in main.header:
-        raise InputError("no abstract table given and no patent_abstract column here", file=str(main_path),
-                         field="patent_abstract")
     side_paths = {r: Path(p) for r, p in (("abstract", abstract), ("cpc", cpc), ("assignee", assignee),
                                           ("inventor", inventor)) if p is not None}
     if inventors == "never":
         side_paths.pop("inventor", None)
-    # Every header is checked before the long spooling starts, so a wrong file fails at once.
-    sides = {r: read_csv(p, required=("patent_id", *_SIDE[r]), delimiter="\t", encoding=encoding)
-             for r, p in side_paths.items()}
     loc_path = Path(location) if location is not None else None
-    loc_table = read_csv(loc_path, required=_LOCATION, delimiter="\t", encoding=encoding) if loc_path else None
-    yield FileOpened(str(main_path), main.encoding)
-    for role, table in sides.items():
-        yield FileOpened(str(side_paths[role]), table.encoding)
-    places: dict[str, _Place] = {}
-    if loc_path is not None and loc_table is not None:
-        yield FileOpened(str(loc_path), loc_table.encoding)
-        yield from _read_locations(loc_path, loc_table, source, places)
-    with tempfile.TemporaryDirectory(prefix="s3text-patentsview-") as tmp:
-        spool = _Spool(Path(tmp) / "side.sqlite")
-        try:
-            for role, table in sides.items():
-                yield from spool.load(role, side_paths[role], table, source)
-            spool.index()
-            yield from _join(main_path, main, spool, places, source, require_abstract, inventors)
-            if report_orphans:
-                for role, line, pid, raw in spool.orphans():
-                    problem = ("patent_id", "unknown_patent", f"patent_id {pid!r} is not in {main_path.name}")
-                    yield reject(Quarantine(source, str(side_paths[role])), line, problem, raw)
-        finally:
-            spool.close()
+    with ExitStack() as opened:  # closes the tables and removes the spool however the stream ends
+
+        def table(path: Path, required: Sequence[str]) -> CsvTable:
+            found = read_csv(path, required=required, delimiter="\t", encoding=encoding)
+            opened.callback(found.close)
+            return found
+
+        main = table(main_path, _PATENT)
+        if require_abstract and abstract is None and "patent_abstract" not in main.header:
+            raise InputError("no abstract table given and no patent_abstract column here", file=str(main_path),
+                             field="patent_abstract")
+        # Every header is checked before the long spooling starts, so a wrong file fails at once.
+        sides = {r: table(p, ("patent_id", *_SIDE[r])) for r, p in side_paths.items()}
+        loc_table = table(loc_path, _LOCATION) if loc_path else None
+        yield FileOpened(str(main_path), main.encoding)
+        for role, side in sides.items():
+            yield FileOpened(str(side_paths[role]), side.encoding)
+        places: dict[str, _Place] = {}
+        if loc_path is not None and loc_table is not None:
+            yield FileOpened(str(loc_path), loc_table.encoding)
+            yield from _read_locations(loc_path, loc_table, source, places)
+        spool = _Spool(Path(opened.enter_context(tempfile.TemporaryDirectory(prefix="s3text-patentsview-")))
+                       / "side.sqlite")
+        opened.callback(spool.close)
+        for role, side in sides.items():
+            yield from spool.load(role, side_paths[role], side, source)
+        spool.index()
+        yield from _join(main_path, main, spool, places, source, require_abstract, inventors)
+        for role, line, pid, raw in spool.orphans() if report_orphans else ():
+            problem = ("patent_id", "unknown_patent", f"patent_id {pid!r} is not in {main_path.name}")
+            yield Quarantine(source, str(side_paths[role]))(line, problem, raw)
 
 
 def _read_locations(path: Path, table: CsvTable, source: str, places: dict[str, _Place]) -> Iterator[QuarantineRecord]:
-    q = Quarantine(source, str(path))
+    quarantine = Quarantine(source, str(path))
     for rec in table.records:
         values = rec.get(table.header)
         key = values.get("location_id", "").strip()
@@ -131,13 +145,13 @@ def _read_locations(path: Path, table: CsvTable, source: str, places: dict[str, 
         elif problem is None and key in places:
             problem = "location_id", "duplicate_id", f"location_id {key!r} already seen earlier in the file"
         if problem is not None:
-            yield reject(q, rec.line, problem, rec.raw)
+            yield quarantine(rec.line, problem, rec.raw)
             continue
         lat, lon = values.get("latitude", "").strip(), values.get("longitude", "").strip()
         try:
             geo = f"{float(lat)},{float(lon)}" if lat and lon else None
         except ValueError:
-            yield reject(q, rec.line, ("latitude", "bad_coordinates", f"{lat!r}, {lon!r} are not numbers"), rec.raw)
+            yield quarantine(rec.line, ("latitude", "bad_coordinates", f"{lat!r}, {lon!r} are not numbers"), rec.raw)
             continue
         country = values["disambig_country"].strip().upper() or None
         places[key] = (country, values["disambig_city"].strip() or None, geo)
@@ -158,7 +172,7 @@ class _Spool:
         )
 
     def load(self, role: str, path: Path, table: CsvTable, source: str) -> Iterator[QuarantineRecord]:
-        q, header = Quarantine(source, str(path)), table.header
+        quarantine, header = Quarantine(source, str(path)), table.header
         at = [header.index(c) for c in ("patent_id", *_SIDE[role])]
         seq_at = header.index(_SEQUENCE[role]) if _SEQUENCE.get(role) in header else None
         batch: list[tuple[object, ...]] = []
@@ -169,7 +183,7 @@ class _Spool:
                 pid, *fields = (rec.fields[i].strip() for i in at)
                 problem = _side_problem(role, pid, fields)
             if problem is not None:
-                yield reject(q, rec.line, problem, rec.raw)
+                yield quarantine(rec.line, problem, rec.raw)
                 continue
             if role == "cpc":
                 fields[0] = cpc_code(fields[0]) or fields[0]
@@ -207,7 +221,7 @@ class _Spool:
         self.db.close()
 
 
-def _side_problem(role: str, pid: str, fields: list[str]) -> tuple[str, str, str] | None:
+def _side_problem(role: str, pid: str, fields: list[str]) -> Problem | None:
     if not pid:
         return "patent_id", "missing_id", "patent_id is empty"
     if role == "cpc" and cpc_code(fields[0]) is None:
@@ -227,7 +241,7 @@ def _join(
     require_abstract: bool,
     inventors: InventorPolicy,
 ) -> Iterator[Document | QuarantineRecord]:
-    q = Quarantine(source, str(path))
+    quarantine = Quarantine(source, str(path))
     unplaced = 0
     while chunk := list(itertools.islice(main.records, _LOOKUP)):
         side = spool.rows([r.fields[0].strip() for r in chunk if r.fields and r.fields[0].strip()])
@@ -252,25 +266,17 @@ def _join(
                                             text_col="patent_abstract", date_cols=("patent_date",), seen=set(),
                                             require_abstract=require_abstract)
             if not isinstance(checked, Core):
-                yield reject(q, rec.line, checked, rec.raw)
+                yield quarantine(rec.line, checked, rec.raw)
                 continue
             people = {role: [_actor(role, fields, places) for fields in rows.get(role, [])]
                       for role in ("assignee", "inventor")}
             unplaced += sum(1 for actors in people.values() for _, known in actors if not known)
-            yield Document(
-                source=source,
-                source_kind="patent",
-                native_id=checked.native_id,
-                title=checked.title,
-                text=checked.text,
-                date=checked.date,
-                provenance_file=str(path),
-                provenance_row=rec.line,
+            yield patent_document(
+                checked, source=source, file=str(path), row=rec.line, office="US",
+                extra=extras(values, ("patent_type", "wipo_kind", "num_claims")),
                 actors=with_inventors([a for a, _ in people["assignee"]], [a for a, _ in people["inventor"]],
                                       inventors),
-                classes=tuple(dict.fromkeys(("cpc", fields[0]) for fields in rows.get("cpc", []))),
-                extra={"office": "US", "date_field": "patent_date",
-                       **extras(values, ("patent_type", "wipo_kind", "num_claims"))},
+                classes=dict.fromkeys(("cpc", fields[0]) for fields in rows.get("cpc", [])),
             )
     if unplaced and places:
         log.warning("%s: %d assignee/inventor rows name a location_id missing from the location table", path, unplaced)

@@ -1,82 +1,145 @@
-"""One row interface over CSV, JSON arrays and XLSX sheets, streamed, with the row number each format uses.
+"""One row interface over every table format we read, streamed, with the row number each format uses.
 
-Official exports (CORDIS and others) ship the same table as ``;``-CSV, as one JSON array of objects, or as
-an XLSX workbook. Readers validate values, not formats, so each :class:`Row` carries text values, a
-structural problem if the record could not be split into fields, and the number a person would use to
-find it: the physical line where a CSV record starts (header = 1), the 1-based index of a JSON object in
-its array, or the spreadsheet row of an XLSX sheet (header = 1). Nothing is loaded whole: CSV goes
-through the streamed :func:`read_csv`, JSON through ijson, XLSX through openpyxl's read-only mode.
+The same table arrives as CSV/TSV (plain, ``.gz``, or in a ``.zip``), one JSON array of objects, JSON
+Lines, Parquet or an XLSX workbook, told by the file name (a bare ``x.zip`` by its one member's name).
+Readers validate values, not formats, so each :class:`Row` carries its values, a structural problem if
+the record could not be split into fields, and the number a person would use to find it: the physical
+line where a CSV record starts (header = 1), the 1-based index of a JSON object in its array, the line
+of a JSON Lines record, the 1-based Parquet row, or the spreadsheet row of an XLSX sheet (header = 1).
+Nothing is loaded whole: CSV goes through the streamed :func:`read_csv`, JSON arrays through ijson,
+JSON Lines line by line, Parquet in record batches, XLSX through openpyxl's read-only mode (those
+four in :mod:`s3text.ingest.tabular_formats`).
 """
 
 from __future__ import annotations
 
 import json
+import math
+import re
 import zipfile
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, cast
 
 from s3text.errors import InputError
 from s3text.ingest._common import MAX_RAW, Problem, read_csv, structural_problem
-from s3text.ingest.textio import open_text
+from s3text.ingest.textio import open_binary
 
-XLSX_ENCODING = "xlsx"  # what FileOpened reports for a workbook: its XML parts carry their own encoding
+KINDS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl",
+         ".parquet": "parquet", ".xlsx": "xlsx"}
+KEYED = frozenset({"json", "jsonl"})  # kinds whose records carry their own keys
+_DELIMITERS = ",;\t|"  # sniffed in this order; the order breaks ties
 
 
 @dataclass(frozen=True, slots=True)
 class Row:
     number: int
-    values: dict[str, str]
-    source: Any  # the CSV text, the parsed JSON value or the XLSX cells; raw is made from it on demand
+    values: Mapping[str, Any]  # text (CSV, XLSX) or the values as parsed (JSON, Parquet)
+    source: Any  # the record's text (CSV, JSON Lines) or its parsed value; raw is made from it on demand
     problem: Problem | None = None
 
     @property
     def raw(self) -> str:
-        """The record as the file holds it (CSV) or as JSON (JSON, XLSX), capped, for quarantine."""
+        """The record as the file holds it (CSV, JSON Lines) or as JSON (the others), capped, for quarantine."""
         if isinstance(self.source, str):
             return self.source[:MAX_RAW]
         return json.dumps(self.source, ensure_ascii=False, default=cell_text)[:MAX_RAW]
+
+    def texts(self) -> Mapping[str, str]:
+        """Every value as the text a CSV export would hold."""
+        return {key: cell_text(value) for key, value in self.values.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class TextRow(Row):
+    """A row whose values are text already (CSV, XLSX): :meth:`texts` hands them over without a copy."""
+
+    def texts(self) -> Mapping[str, str]:
+        return cast(Mapping[str, str], self.values)
 
 
 @dataclass(slots=True)
 class Table:
     file: str  # as quarantine records and summaries name it: the path, or "archive.zip!member"
+    kind: str  # csv, json, jsonl, parquet or xlsx
     encoding: str
-    header: list[str]
+    header: list[str]  # for JSON the keys of the first objects, in order of appearance
+    where: str  # what the header is, for error messages: "header", "schema", "keys of the first 15 records"
     rows: Generator[Row, None, None]
+    release: Callable[[], object]  # closes the file whatever state the rows are in
+
+    def close(self) -> None:
+        """Close the file before the rows are exhausted (closing an unstarted generator would not)."""
+        self.rows.close()
+        self.release()
+
+    @property
+    def header_row(self) -> int | None:
+        return 1 if self.kind in ("csv", "xlsx") else None
 
 
-def cell_text(value: object) -> str:
-    """A JSON or XLSX value as the text a CSV export would hold.
+def scalar_text(value: object) -> str | None:
+    """A scalar cell as the text a CSV export would hold; None for lists, objects and bytes.
 
-    Floats keep Python's shortest repr ("194046.6", "100.0"); integral floats in id columns are the
-    caller's business. Datetimes at midnight become plain dates because XLSX has no date-only cell.
+    Empty and NaN cells are "". Integral floats lose the ".0" (ids and postcodes read through pandas or
+    a spreadsheet become 12345.0); other numbers keep their shortest repr. Datetimes at midnight become
+    plain dates because XLSX has no date-only cell.
     """
-    if value is None:
+    if isinstance(value, str):
+        return value
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, int | float | Decimal):
+        return str(value)
     if isinstance(value, datetime):
         return value.date().isoformat() if value.time() == time() else value.isoformat(sep=" ", timespec="seconds")
     if isinstance(value, date | time):
         return value.isoformat()
-    if isinstance(value, int | float | Decimal | str):
-        return str(value)
-    if isinstance(value, list):
+    return None
+
+
+def cell_text(value: object) -> str:
+    """Any cell as text: a scalar as :func:`scalar_text` writes it, a list joined by "; ", the rest as JSON."""
+    text = scalar_text(value)
+    if text is not None:
+        return text
+    if isinstance(value, list | tuple):
         return "; ".join(cell_text(v) for v in value)
-    return json.dumps(value, ensure_ascii=False, default=cell_text)
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
-def table_kind(name: str) -> str:
-    """csv, json or xlsx from a file name; ``.gz`` is looked through."""
-    lower = name.lower().removesuffix(".gz")
-    for suffix, kind in ((".json", "json"), (".xlsx", "xlsx"), (".csv", "csv"), (".tsv", "csv"), (".txt", "csv")):
-        if lower.endswith(suffix):
-            return kind
-    raise InputError("cannot tell the format from the name (expected .csv, .json or .xlsx)", file=name)
+def _members(path: Path) -> list[str]:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return [n for n in archive.namelist() if not n.endswith("/")]
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise InputError(f"cannot read zip: {exc}", file=str(path)) from exc
+
+
+def _suffix(path: Path, member: str | None) -> str:
+    """The type suffix of the table (of ``member`` when given): ``.gz``/``.zip`` are looked through, and a
+    bare ``x.zip`` takes the name of its one member."""
+    name = re.sub(r"\.(gz|zip)$", "", (member or path.name).lower())
+    if member is None and path.suffix.lower() == ".zip" and Path(name).suffix not in KINDS:
+        names = _members(path)
+        name = names[0].lower().removesuffix(".gz") if len(names) == 1 else name
+    return Path(name).suffix
+
+
+def table_kind(path: Path, member: str | None = None, suffix: str | None = None) -> str:
+    """csv, json, jsonl, parquet or xlsx from the name (or its ``suffix``); raises InputError for any other."""
+    suffix = _suffix(path, member) if suffix is None else suffix
+    if suffix not in KINDS:
+        raise InputError(f"cannot tell the table type from the name; use {', '.join(KINDS)} "
+                         "(CSV and JSON may be .gz or in a .zip)", file=str(path))
+    return KINDS[suffix]
 
 
 def zip_member(path: Path, role: str) -> str | None:
@@ -84,11 +147,7 @@ def zip_member(path: Path, role: str) -> str | None:
 
     A one-file zip needs no choice (None). Official downloads put all tables of a programme in one zip.
     """
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = [n for n in archive.namelist() if not n.endswith("/")]
-    except (OSError, zipfile.BadZipFile) as exc:
-        raise InputError(f"cannot read zip: {exc}", file=str(path)) from exc
+    names = _members(path)
     if len(names) == 1:
         return None
     found = [n for n in names if Path(n).name.split(".")[0].casefold() == role.casefold()]
@@ -100,25 +159,44 @@ def zip_member(path: Path, role: str) -> str | None:
 def open_table(
     path: Path,
     *,
-    required: Sequence[str],
-    delimiter: str = ";",
+    required: Sequence[str] = (),
+    delimiter: str | None = None,
     encoding: str = "auto",
     member: str | None = None,
 ) -> Table:
     """Open a table and check its columns; rows stream lazily (the file closes when they are exhausted).
 
-    Raises InputError when the file cannot be read, is not the format its name says, or lacks a
-    required column, because then no row of it can be trusted.
+    ``delimiter`` applies to ``.csv``/``.txt``; None sniffs it from the header line. ``.tsv`` is always
+    tab-separated. ``encoding`` does not apply to Parquet and XLSX. Raises InputError when the file
+    cannot be read, is not the format its name says, or lacks a required column, because then no row
+    of it can be trusted.
     """
+    path = Path(path)
     label = str(path) if member is None else f"{path}!{member}"
-    kind = table_kind(member if member is not None else path.name)
+    suffix = _suffix(path, member)
+    kind = table_kind(path, suffix=suffix)
+    if kind in ("parquet", "xlsx") and path.suffix.lower() in (".gz", ".zip"):
+        raise InputError(f"{kind} compresses inside the file; unpack the .gz/.zip", file=label)
     if kind == "csv":
+        delimiter = "\t" if suffix == ".tsv" else delimiter or _sniff(path, member)
         return _csv_table(path, label, required, delimiter, encoding, member)
-    if kind == "json":
-        return _json_table(path, label, required, encoding, member)
-    if member is not None or path.suffix.lower() != ".xlsx":
-        raise InputError("an XLSX workbook must be a plain .xlsx file, not compressed", file=label)
-    return _xlsx_table(path, label, required)
+    from s3text.ingest import tabular_formats as formats  # they build on Row and Table, defined here
+
+    if kind == "parquet":
+        return formats.parquet_table(path, label, required)
+    if kind == "xlsx":
+        return formats.xlsx_table(path, label, required)
+    return formats.keyed_table(path, label, kind, required, encoding, member)
+
+
+def _sniff(path: Path, member: str | None) -> str:
+    """The delimiter that occurs most often in the header line, outside quotes."""
+    with open_binary(path, member) as handle:
+        head = handle.readline(1 << 16)
+    # The candidates are ASCII: dropping NULs (UTF-16/32) and reading as Latin-1 keeps them, whatever the encoding.
+    line = re.sub(r'"[^"]*"', "", head.replace(b"\x00", b"").decode("latin-1"))
+    counts = [line.count(d) for d in _DELIMITERS]
+    return _DELIMITERS[counts.index(max(counts))] if max(counts) else ","
 
 
 def _csv_table(
@@ -133,123 +211,6 @@ def _csv_table(
                 # One record over many lines with too few fields is what an unclosed quote looks like.
                 problem = (*problem[:2], f"{problem[2]}; the record spans {rec.raw.count(chr(10))} lines "
                            "(an unclosed quote?)")
-            yield Row(rec.line, rec.get(table.header), rec.raw, problem)
+            yield TextRow(rec.line, rec.get(table.header), rec.raw, problem)
 
-    return Table(label, table.encoding, table.header, rows())
-
-
-class Utf8Bytes:
-    """A binary view of a text stream for ijson, so JSON gets the same encoding rules as CSV."""
-
-    def __init__(self, text: TextIO, prefix: str = "") -> None:
-        self._text, self._prefix = text, prefix
-
-    def read(self, size: int = -1) -> bytes:
-        if size == 0:  # ijson probes with read(0) to tell bytes from text; the prefix must survive it
-            return b""
-        chunk, self._prefix = self._prefix + self._text.read(size), ""
-        return chunk.encode("utf-8")
-
-
-def _json_table(path: Path, label: str, required: Sequence[str], encoding: str, member: str | None) -> Table:
-    import ijson
-
-    context = open_text(path, encoding, member)
-    handle, used = context.__enter__()
-    try:
-        first = ""
-        while (char := handle.read(1)) and char.isspace():
-            pass
-        first = char
-        if first != "[":
-            what = "an empty file" if not first else f"{first!r}"
-            raise InputError(f"expected a JSON array of objects, the file starts with {what}", file=label, row=1)
-        items = ijson.items(Utf8Bytes(handle, first), "item")
-        head = _next_item(items, label, 1)
-    except UnicodeDecodeError as exc:
-        context.__exit__(None, None, None)
-        raise InputError(f"cannot decode as {used}: {exc.reason}", file=label) from exc
-    except BaseException:
-        context.__exit__(None, None, None)
-        raise
-    header = list(head[1]) if head is not None and isinstance(head[1], dict) else list(required)
-    missing = [c for c in required if c not in header]
-    if missing:
-        context.__exit__(None, None, None)
-        raise InputError(f"first object lacks required key(s) {missing}; it has {header}", file=label, row=1,
-                         field=missing[0])
-
-    def rows() -> Generator[Row, None, None]:
-        try:
-            item, number = head, 1
-            while item is not None:
-                yield _json_row(number, item[1])
-                number += 1
-                item = _next_item(items, label, number)
-        finally:
-            context.__exit__(None, None, None)
-
-    return Table(label, used, header, rows())
-
-
-def _next_item(items: Iterator[Any], label: str, number: int) -> tuple[int, Any] | None:
-    import ijson
-
-    try:
-        return number, next(items)
-    except StopIteration:
-        return None
-    except ijson.JSONError as exc:
-        raise InputError(f"invalid or truncated JSON in object {number}: {exc}", file=label, row=number) from exc
-    except UnicodeDecodeError as exc:
-        raise InputError(f"cannot decode object {number}: {exc.reason}", file=label, row=number) from exc
-
-
-def _json_row(number: int, item: Any) -> Row:
-    if not isinstance(item, dict):
-        kind = type(item).__name__ if item is not None else "null"
-        raw = json.dumps(item, ensure_ascii=False, default=cell_text)
-        return Row(number, {}, raw, ("*", "bad_record", f"array element is a JSON {kind}, not an object"))
-    return Row(number, {str(k): cell_text(v) for k, v in item.items()}, item)
-
-
-def _xlsx_table(path: Path, label: str, required: Sequence[str]) -> Table:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise InputError(f"cannot read XLSX workbook: {exc}", file=label) from exc
-    try:
-        cells = book.worksheets[0].iter_rows(values_only=True)
-        first = next(cells, None)
-    except BaseException:
-        book.close()
-        raise
-    header = [cell_text(v).strip() for v in first or ()]
-    while header and not header[-1]:
-        header.pop()
-    if first is None:
-        book.close()
-        raise InputError("empty sheet, no header", file=label, row=1)
-    missing = [c for c in required if c not in header]
-    if missing:
-        book.close()
-        raise InputError(f"missing required column(s) {missing}; header is {header}", file=label, row=1,
-                         field=missing[0])
-
-    def rows() -> Generator[Row, None, None]:
-        try:
-            for number, row in enumerate(cells, start=2):
-                if all(v is None or v == "" for v in row):
-                    continue  # a blank sheet row is not a record, as a blank CSV line is not
-                values = {name: cell_text(v) for name, v in zip(header, row, strict=False)}
-                extra = [v for v in row[len(header):] if v is not None and v != ""]
-                problem = None
-                if extra:
-                    problem = ("*", "ragged_row", f"{len(extra)} value(s) right of the last named column")
-                yield Row(number, values, values, problem)
-        finally:
-            book.close()
-
-    return Table(label, XLSX_ENCODING, header, rows())
+    return Table(label, "csv", table.encoding, table.header, "header", rows(), table.close)

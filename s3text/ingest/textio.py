@@ -152,10 +152,14 @@ def open_text(
         yield text, used
 
 
-def read_text(path: Path | str, encoding: str = "auto") -> str:
-    """A whole (small) file as text, with the same encoding rules as :func:`open_text`."""
-    with open_text(path, encoding) as (handle, _used):
-        try:
-            return handle.read()
-        except UnicodeDecodeError as exc:
-            raise InputError(f"cannot decode: {exc.reason}", file=str(path)) from exc
+class Utf8Bytes:
+    """A binary view of a text stream for ijson, so JSON gets the same encoding rules as CSV."""
+
+    def __init__(self, text: TextIO, prefix: str = "") -> None:
+        self._text, self._prefix = text, prefix
+
+    def read(self, size: int = -1) -> bytes:
+        if size == 0:  # ijson probes with read(0) to tell bytes from text; the prefix must survive it
+            return b""
+        chunk, self._prefix = self._prefix + self._text.read(size), ""
+        return chunk.encode("utf-8")

@@ -30,14 +30,13 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.ElementTree import fromstring
 
-from s3text.ingest._common import MAX_RAW, Core, Quarantine, check_core, norm_space
-from s3text.ingest.patents import InventorPolicy, cpc_code, reject, with_inventors
+from s3text.ingest._common import MAX_RAW, Core, Problem, Quarantine, check_core, norm_space
+from s3text.ingest.patents import InventorPolicy, cpc_code, patent_document, with_inventors
 from s3text.ingest.textio import open_binary
 from s3text.records import Actor, Document, FileOpened, IngestItem
 
 _DECLARATION = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 _BOM = b"\xef\xbb\xbf"
-_Problem = tuple[str, str, str]
 
 
 def iter_uspto_xml(
@@ -51,7 +50,7 @@ def iter_uspto_xml(
     Actors: assignees, and inventors as the ``inventors`` policy says (see ``patents.InventorPolicy``).
     """
     path = Path(path)
-    q = Quarantine(source, str(path))
+    quarantine = Quarantine(source, str(path))
     seen: set[str] = set()
     opened = False
     for start, chunk in _documents(path):
@@ -60,16 +59,18 @@ def iter_uspto_xml(
             opened = True
         if not chunk.lstrip(_BOM).lstrip().startswith(b"<?xml"):
             if chunk.strip():
-                yield reject(q, start, ("*", "not_a_document", "text before the first <?xml declaration"),
-                             chunk[: 4 * MAX_RAW].decode("utf-8", "replace"))
+                problem = ("*", "not_a_document", "text before the first <?xml declaration")
+                yield quarantine(start, problem, _raw(chunk))
             continue
         result = _parse(chunk, start, path, source, seen, require_abstract, inventors)
-        if isinstance(result, Document):
-            yield result
-        else:
-            yield reject(q, start, result, chunk[: 4 * MAX_RAW].decode("utf-8", "replace"))
+        yield result if isinstance(result, Document) else quarantine(start, result, _raw(chunk))
     if not opened:
         yield FileOpened(str(path), "utf-8")  # an empty file was still opened, and is summarised
+
+
+def _raw(chunk: bytes) -> str:
+    """The start of a document as text for its quarantine record (which caps it at MAX_RAW characters)."""
+    return chunk[: 4 * MAX_RAW].decode("utf-8", "replace")
 
 
 def _documents(path: Path) -> Iterator[tuple[int, bytes]]:
@@ -98,7 +99,7 @@ def _encoding(chunk: bytes) -> str:
 def _parse(
     chunk: bytes, start: int, path: Path, source: str, seen: set[str], require_abstract: bool,
     inventors: InventorPolicy,
-) -> Document | _Problem:
+) -> Document | Problem:
     encoding = _encoding(chunk)
     try:
         text = chunk.decode(encoding)  # strict: a wrong byte is reported, never turned into mojibake
@@ -138,24 +139,16 @@ def _parse(
     if not isinstance(checked, Core):
         return checked
     application = biblio.find("application-reference")
-    extra = {"office": _text(pub, "country") or "US", "date_field": "publication_date", "doc_number": raw_number}
+    extra = {"doc_number": raw_number}
     for key, value in (("kind", _text(pub, "kind")),
                        ("patent_type", application.get("appl-type", "") if application is not None else ""),
                        ("application_date", _text(application, "document-id/date"))):
         if value:
             extra[key] = value
-    return Document(
-        source=source,
-        source_kind="patent",
-        native_id=checked.native_id,
-        title=checked.title,
-        text=checked.text,
-        date=checked.date,
-        provenance_file=str(path),
-        provenance_row=start,
+    return patent_document(
+        checked, source=source, file=str(path), row=start, office=_text(pub, "country") or "US",
+        date_field="publication_date", extra=extra, classes=_classes(biblio),
         actors=with_inventors(_parties(biblio, "assignee"), _parties(biblio, "inventor"), inventors),
-        classes=_classes(biblio),
-        extra=extra,
     )
 
 

@@ -319,7 +319,8 @@ def test_flat_participants_carry_ec_contribution(fp7: IngestResult) -> None:
 
 def test_inrae_json_keeps_euroscivoc_classes() -> None:
     result = read_cordis_json(BAD / "cordis_bad.json", source="b")
-    assert all(scheme == "euroscivoc" and code.startswith("/") for d in result.documents for scheme, code in d.classes)
+    classes = [c for d in result.documents for c in d.classes]
+    assert classes and all(scheme == "euroscivoc" and code.startswith("/") for scheme, code in classes)
 
 
 def test_inrae_json_without_projects_list(tmp_path: Path) -> None:

@@ -295,14 +295,17 @@ def test_cp1252_is_reported_or_read_never_garbled() -> None:
 
 
 def test_unknown_extension_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "project.parquet").write_bytes(b"PAR1")
-    with pytest.raises(InputError):
-        list(iter_cordis_official(tmp_path / "project.parquet", source="b"))
+    (tmp_path / "project.ods").write_bytes(b"PK")
+    with pytest.raises(InputError, match="cannot tell the table type") as err:
+        list(iter_cordis_official(FIX / "csv" / "project.csv", tmp_path / "project.ods", source="b"))
+    assert err.value.file == str(tmp_path / "project.ods")
 
 
 def test_quarantine_records_carry_source_and_file() -> None:
-    result = read_cordis_official(BAD / "project_non_object.json", source="src")
-    assert all(isinstance(q, QuarantineRecord) and q.source == "src" for q in result.quarantine)
+    path = BAD / "project_non_object.json"
+    result = read_cordis_official(path, source="src")
+    assert len(result.quarantine) == 3
+    assert all(isinstance(q, QuarantineRecord) and (q.source, q.file) == ("src", str(path)) for q in result.quarantine)
 
 
 def test_horizon_column_list(tmp_path: Path, results: dict[str, IngestResult]) -> None:

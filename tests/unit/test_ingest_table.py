@@ -9,12 +9,14 @@ import json
 import tracemalloc
 import zipfile
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
+import psutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from openpyxl import Workbook
 
 from s3text.config import TableMapping
 from s3text.errors import ConfigError, InputError
@@ -135,6 +137,33 @@ def test_jsonl_parquet_and_compressed_give_the_same_documents(
     assert [d.provenance_row for d in _read(parquet_file).documents] == list(range(1, 16))
 
 
+def test_json_array_and_xlsx_give_the_same_documents(from_csv: IngestResult, tmp_path: Path) -> None:
+    """The formats of the official CORDIS export work for any mapped table, numbered as there."""
+    records = [json.loads(line) for line in JSONL_FILE.read_text(encoding="utf-8").splitlines()]
+    array = tmp_path / "list.json"
+    array.write_text(json.dumps([*records, 42], ensure_ascii=False, indent=1), encoding="utf-8")
+    header, rows = _fixture_rows()
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append(header)
+    for row in rows:  # typed cells, as a spreadsheet holds them: a numeric id, a date
+        cells: list[object] = list(row)
+        cells[header.index("Project code")] = int(row[header.index("Project code")])
+        cells[header.index("Start")] = datetime.fromisoformat(row[header.index("Start")])
+        sheet.append(cells)
+    book.save(tmp_path / "list.xlsx")
+    expected = [_content(d) for d in from_csv.documents]
+    for path, first_row in ((array, 1), (tmp_path / "list.xlsx", 2)):
+        items = list(iter_table(path, MAPPING, source="interreg", nuts_version="2021"))
+        result = IngestResult.collect(items)
+        assert [_content(d) for d in result.documents] == expected, path
+        assert [d.provenance_row for d in result.documents] == list(range(first_row, first_row + 15)), path
+        assert items[0] == FileOpened(str(path), "utf-8" if path == array else "xlsx")
+    (not_object,) = _read(array).quarantine
+    assert (not_object.row, not_object.field, not_object.raw) == (16, "*", "42")
+    assert not_object.reason.startswith("bad_record: array element is a JSON int")
+
+
 def test_file_opened_comes_first_with_the_encoding(parquet_file: Path) -> None:
     for path in (CSV_FILE, JSONL_FILE, parquet_file):
         items = list(iter_table(path, MAPPING, source="interreg"))
@@ -159,6 +188,17 @@ def test_missing_mapped_column_names_file_key_and_column(parquet_file: Path, tmp
         _read(doubled)
 
 
+def test_a_refused_file_is_closed_at_once(parquet_file: Path) -> None:
+    """The error's traceback still holds the reader; the file must not stay open with it until GC."""
+    wrong = MAPPING.model_copy(update={"text": "abstract"})
+    process = psutil.Process()
+    for path in (CSV_FILE, JSONL_FILE, parquet_file):
+        with pytest.raises(InputError) as err:
+            next(iter_table(path, wrong, source="interreg"))
+        assert err.value.file == str(path)
+        assert str(path) not in {f.path for f in process.open_files()}, path
+
+
 def test_jsonl_optional_keys_absent_from_every_record_only_warn(caplog: pytest.LogCaptureFixture) -> None:
     result = _read(JSONL_FILE, MAPPING.model_copy(update={"language": "lang"}))
     assert len(result.documents) == 15
@@ -166,10 +206,12 @@ def test_jsonl_optional_keys_absent_from_every_record_only_warn(caplog: pytest.L
 
 
 def test_unknown_type_and_parquet_encoding_are_refused(parquet_file: Path, tmp_path: Path) -> None:
-    odd = tmp_path / "list.xlsx"
+    odd = tmp_path / "list.ods"
     odd.write_bytes(b"")
     with pytest.raises(InputError, match="cannot tell the table type"):
         _read(odd)
+    with pytest.raises(InputError, match="cannot read XLSX workbook"):
+        _read(odd.with_suffix(".xlsx"))  # not a workbook: named by the file, not guessed at
     with pytest.raises(ConfigError, match="does not apply to Parquet"):
         _read(parquet_file, encoding="cp1252")
     fake = tmp_path / "fake.parquet"

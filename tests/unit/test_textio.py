@@ -10,7 +10,7 @@ import pytest
 
 from s3text.errors import InputError
 from s3text.ingest._common import read_csv
-from s3text.ingest.textio import detect_encoding, read_text
+from s3text.ingest.textio import detect_encoding, open_text
 
 TEXT = 'id,title\n1,"Zürich, Genève: größere Ökonomie"\n2,"multi\nline"\n3,Čebelarstvo in Ljubljana\n'
 ROWS = [
@@ -91,7 +91,8 @@ def test_a_zip_of_several_files_needs_the_member(tmp_path: Path) -> None:
 def test_unknown_codec_and_missing_file_are_input_errors(tmp_path: Path) -> None:
     path = tmp_path / "f.csv"
     path.write_text(TEXT, encoding="utf-8")
-    with pytest.raises(InputError, match="unknown encoding"):
-        read_text(path, encoding="klingon")
-    with pytest.raises(InputError, match="cannot read"):
-        read_text(tmp_path / "missing.csv")
+    with pytest.raises(InputError, match="unknown encoding"), open_text(path, encoding="klingon"):
+        pass
+    with pytest.raises(InputError, match="cannot read") as err, open_text(tmp_path / "missing.csv"):
+        pass
+    assert err.value.file == str(tmp_path / "missing.csv")
