@@ -8,7 +8,6 @@ crashed or was stopped is continued by the next run, which passes ``resume=True`
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +25,8 @@ def crawl_sites(config_path: str, overrides: list[str], seeds: str | None, resum
     path = Path(config_path)
     cfg = load_config(path if path.is_absolute() else ROOT / path, overrides).resolve_paths(ROOT)
     settings = cfg.crawl
-    seed_file = Path(seeds) if seeds else settings.seeds
-    if seed_file is not None and not seed_file.is_absolute():
-        seed_file = ROOT / seed_file
-    digest = hashlib.sha256(settings.model_dump_json().encode("utf-8")).hexdigest()
-    report = run_crawl(cfg.store, settings, seeds=seed_file, resume=resume, config_hash=digest)
+    seed_file = (Path(seeds) if Path(seeds).is_absolute() else ROOT / seeds) if seeds else settings.seeds
+    report = run_crawl(cfg.store, settings, seeds=seed_file, resume=resume)
     return report.to_dict()
 
 

@@ -148,20 +148,28 @@ CREATE TABLE crawls (
 CREATE TABLE crawl_sites (
     crawl_id VARCHAR NOT NULL, site_id VARCHAR NOT NULL, name VARCHAR NOT NULL, seed_url VARCHAR NOT NULL,
     seed_file VARCHAR NOT NULL, seed_row INTEGER NOT NULL, seed JSON NOT NULL, hosts JSON NOT NULL,
-    status VARCHAR NOT NULL, PRIMARY KEY (crawl_id, site_id));
+    ignored JSON NOT NULL, status VARCHAR NOT NULL, PRIMARY KEY (crawl_id, site_id));
 CREATE TABLE crawl_frontier (
     crawl_id VARCHAR NOT NULL, url_key VARCHAR NOT NULL, url VARCHAR NOT NULL, site_id VARCHAR NOT NULL,
     host VARCHAR NOT NULL, depth INTEGER NOT NULL, priority INTEGER NOT NULL, seq BIGINT NOT NULL,
     status VARCHAR NOT NULL, reason VARCHAR, detail VARCHAR, http_status INTEGER, attempts INTEGER,
     content_hash VARCHAR, final_url VARCHAR, updated TIMESTAMP, PRIMARY KEY (crawl_id, url_key));
-CREATE TABLE web_pages (
-    url_key VARCHAR PRIMARY KEY, url VARCHAR NOT NULL, site_id VARCHAR NOT NULL, content_hash VARCHAR NOT NULL,
-    doc_id VARCHAR NOT NULL, version INTEGER NOT NULL, changed TIMESTAMP NOT NULL, last_fetched TIMESTAMP NOT NULL,
-    last_crawl VARCHAR NOT NULL);
 CREATE TABLE web_page_versions (
-    url_key VARCHAR NOT NULL, version INTEGER NOT NULL, content_hash VARCHAR NOT NULL, doc_id VARCHAR NOT NULL,
-    fetched_at TIMESTAMP NOT NULL, crawl_id VARCHAR NOT NULL, http_status INTEGER NOT NULL,
-    PRIMARY KEY (url_key, version));
+    url_key VARCHAR NOT NULL, version INTEGER NOT NULL, url VARCHAR NOT NULL, site_id VARCHAR NOT NULL,
+    content_hash VARCHAR NOT NULL, doc_id VARCHAR NOT NULL, fetched_at TIMESTAMP NOT NULL, crawl_id VARCHAR NOT NULL,
+    http_status INTEGER NOT NULL, PRIMARY KEY (url_key, version));
+CREATE VIEW web_pages AS
+    WITH latest AS (
+        SELECT url_key, max(version) AS version, arg_max(url, version) AS url, arg_max(site_id, version) AS site_id,
+               arg_max(content_hash, version) AS content_hash, arg_max(doc_id, version) AS doc_id,
+               arg_max(fetched_at, version) AS changed, arg_max(crawl_id, version) AS changed_in
+        FROM web_page_versions GROUP BY url_key),
+    fetched AS (
+        SELECT url_key, max(updated) AS last_fetched, arg_max(crawl_id, updated) AS last_crawl
+        FROM crawl_frontier WHERE status IN ('stored', 'unchanged') GROUP BY url_key)
+    SELECT l.url_key, l.url, l.site_id, l.content_hash, l.doc_id, l.version, l.changed,
+           greatest(l.changed, f.last_fetched) AS last_fetched, coalesce(f.last_crawl, l.changed_in) AS last_crawl
+    FROM latest l LEFT JOIN fetched f USING (url_key);
 CREATE TABLE crawl_pending_documents (
     crawl_id VARCHAR NOT NULL, doc_id VARCHAR NOT NULL, document JSON NOT NULL, PRIMARY KEY (crawl_id, doc_id));
 CREATE TABLE robots_cache (
@@ -174,7 +182,8 @@ CREATE TABLE robots_cache (
 # version 3 the analysts' decisions and their audit log (never written by a refresh); version 4
 # organisation identifiers, classes (CPC, EuroSciVoc), per-file ingest summaries, organisations
 # and near duplicates.
-# Version 5: the website crawler's frontier, page history (one version per changed text), pending
+# Version 5: the website crawler's frontier, page history (one version per changed text; `web_pages`,
+# the latest version and last fetch of each page, is a view over it and the frontier), pending
 # documents (written before `documents`, so a killed crawl loses nothing), robots.txt cache.
 MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5}
 

@@ -15,12 +15,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from s3text.crawl.crawler import CrawlReport, build_report, crawl, stored_report
+    from s3text.crawl.crawler import crawl
+    from s3text.crawl.report import CrawlReport, build_report, stored_report
     from s3text.crawl.seeds import Seed, read_seeds
     from s3text.crawl.settings import CrawlConfig
 
-_WHERE = {"CrawlConfig": "settings", "CrawlReport": "crawler", "build_report": "crawler", "crawl": "crawler",
-          "stored_report": "crawler", "Seed": "seeds", "read_seeds": "seeds"}
+_WHERE = {"CrawlConfig": "settings", "CrawlReport": "report", "build_report": "report", "crawl": "crawler",
+          "stored_report": "report", "Seed": "seeds", "read_seeds": "seeds"}
 __all__ = ["CrawlConfig", "CrawlReport", "Seed", "build_report", "crawl", "read_seeds", "stored_report"]
 
 

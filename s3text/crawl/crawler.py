@@ -10,66 +10,55 @@ Each seed is a *site* (its host, the ``www.`` variant, and the host its home pag
 At most ``max_parallel_hosts`` sites are crawled at once; within a site pages are fetched one after
 the other, preferred pages (about, products, research, ... in five languages) first, then by depth.
 :class:`~s3text.crawl.fetch.HostGates` serialises and paces requests per host across all sites.
+
+This module is the scheduling; :mod:`~s3text.crawl.scope` decides which links become pages,
+:mod:`~s3text.crawl.frontier` keeps the state in the store, :mod:`~s3text.crawl.report` sums it up.
 """
 
 from __future__ import annotations
 
 import asyncio
 import heapq
-import json
 import logging
-import re
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import unquote, urlsplit
 
 from s3text.crawl import frontier
-from s3text.crawl.extract import extract
-from s3text.crawl.fetch import Fetcher, FetchError, HostGates, gunzip_capped
+from s3text.crawl.extract import Extracted, extract
+from s3text.crawl.fetch import Fetched, Fetcher, FetchError, HostGates, gunzip_capped
 from s3text.crawl.frontier import FrontierRow, Outcome, SiteState, StoreLease
 from s3text.crawl.guard import Resolver, system_resolver
+from s3text.crawl.report import CrawlReport, build_report
 from s3text.crawl.robots import RobotsRules
+from s3text.crawl.scope import Scope
 from s3text.crawl.seeds import read_seeds
 from s3text.crawl.settings import CrawlConfig
-from s3text.crawl.urls import BadURL, authority, clean, origin, page_key, site_host, trap_reason
+from s3text.crawl.sitemaps import SITEMAP_TYPES, parse_sitemap
+from s3text.crawl.urls import BadURL, authority, clean, origin, page_key, site_host
 from s3text.errors import ConfigError
 from s3text.records import Document, content_hash
-from s3text.store import Store
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-SITEMAP_TYPES = ("application/xml", "text/xml", "application/x-xml", "application/gzip", "application/x-gzip",
-                 "application/octet-stream", "text/plain")
-FETCHED_SKIPS = ("noindex", "too_little_text")  # a page came back but is not stored
+# Refusals that mean a page could not be fetched (failed); every other refusal is the crawler's
+# choice (robots.txt, scope, traps: skipped), on the page itself and on a redirect to it alike.
+UNREACHABLE = ("blocked_address", "dns_error")
 
 
-@dataclass(slots=True)
-class CrawlReport:
-    """Pages fetched, stored, unchanged, skipped and failed, per host and in all."""
-
-    crawl_id: str | None
-    status: str  # completed, nothing_to_resume
-    resumed: bool = False
-    seconds: float = 0.0
-    seeds: int = 0
-    seeds_quarantined: int = 0
-    documents_new: int = 0
-    totals: dict[str, Any] = field(default_factory=dict)
-    hosts: list[dict[str, Any]] = field(default_factory=list)
-    sites: list[dict[str, Any]] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+def _hop_error(target: str, refused: tuple[str, str]) -> FetchError:
+    """A redirect to ``target`` refused for (reason, detail)."""
+    reason, detail = refused
+    return FetchError(reason, f"redirect to {target}: {detail}", skip=reason not in UNREACHABLE)
 
 
 def crawl(store_path: Path | str, cfg: CrawlConfig, *, seeds: Path | str | None = None, resume: bool = False,
-          config_hash: str = "", resolver: Resolver = system_resolver) -> CrawlReport:
+          config_hash: str | None = None, resolver: Resolver = system_resolver) -> CrawlReport:
     """Crawl the seed list into the store, or continue the interrupted crawl (``resume``).
 
     With both, an interrupted crawl is continued when there is one, else the seeds are crawled.
+    ``config_hash`` defaults to :meth:`CrawlConfig.config_hash`.
     """
     if cfg.contact_url is None:
         raise ConfigError("crawl.contact_url is not set: site owners must be able to reach whoever crawls them "
@@ -87,11 +76,11 @@ def crawl(store_path: Path | str, cfg: CrawlConfig, *, seeds: Path | str | None 
             if seeds is None:
                 return CrawlReport(None, "nothing_to_resume")
             found, bad = read_seeds(seeds, source=cfg.source_name, strip_params=cfg.strip_params,
-                                    max_url_length=cfg.max_url_length)
-            crawl_id = _new_crawl_id(config_hash)
+                                    max_url_length=cfg.max_url_length, encoding=cfg.seeds_encoding)
+            digest = config_hash if config_hash is not None else cfg.config_hash()
+            crawl_id = _new_crawl_id(digest)
             store.add_quarantine(bad, run_id=crawl_id)
-            frontier.create_crawl(store, crawl_id, str(seeds), config_hash, cfg.model_dump(mode="json"), found,
-                                  {s.url: authority(s.url) for s in found}, {s.url: page_key(s.url) for s in found})
+            frontier.create_crawl(store, crawl_id, str(seeds), digest, cfg.model_dump(mode="json"), found)
             n_seeds, quarantined = len(found), len(bad)
             logger.info("crawl %s: %d sites, %d seed rows quarantined", crawl_id, n_seeds, quarantined)
         else:
@@ -122,18 +111,16 @@ class Crawler:
         self.cfg, self.lease, self.crawl_id, self.resolver = cfg, lease, crawl_id, resolver
         self.gates = HostGates(cfg.request_delay, cfg.max_crawl_delay)
         self.token = cfg.product_token
-        self._include = [re.compile(p) for p in cfg.include_patterns]
-        self._exclude = [re.compile(p, re.IGNORECASE) for p in cfg.exclude_patterns]
-        self._preferred = {w.casefold() for w in cfg.preferred_words}
-        self._robots: dict[str, asyncio.Task[RobotsRules]] = {}
-        self._preflight: dict[str, str | None] = {}
+        self.scope = Scope(cfg)
+        self._robots: dict[str, asyncio.Task[RobotsRules]] = {}  # per origin: fetched once per crawl
+        self._preflight: dict[str, str | None] = {}  # per host: the SSRF guard's verdict
+        self._db_lock = asyncio.Lock()  # one store call at a time (one DuckDB connection)
 
     async def _db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         async with self._db_lock:
             return await asyncio.to_thread(lambda: fn(self.lease.get(), *args, **kwargs))
 
     async def run(self) -> None:
-        self._db_lock = asyncio.Lock()
         sites = await self._db(frontier.site_ids, self.crawl_id)
         slots = asyncio.Semaphore(self.cfg.max_parallel_hosts)
 
@@ -195,12 +182,11 @@ class Crawler:
         cfg = self.cfg
         refused = await self._refusal(row.url)
         if refused is not None:
-            status = "failed" if refused[0] == "blocked_address" else "skipped"
-            return Outcome(row, status, refused[0], refused[1])
+            return Outcome(row, "failed" if refused[0] in UNREACHABLE else "skipped", *refused)
         try:
             fetched = await self.fetcher.fetch(
                 row.url, accept=cfg.content_types, max_decoded=cfg.max_decoded_bytes,
-                check_hop=lambda target: self._check_hop(state, row, target))
+                check_hop=lambda target: self._check_hop(state, target, seed_page=row.depth == 0))
         except FetchError as exc:
             return Outcome(row, "skipped" if exc.skip else "failed", exc.reason, exc.detail, attempts=1,
                            requested=True)
@@ -212,7 +198,7 @@ class Crawler:
                 return Outcome(row, "redirected", detail=f"to {fetched.final_url}, already fetched",
                                http_status=resp.status, attempts=resp.attempts, requested=True)
             final = FrontierRow(key, fetched.final_url, authority(fetched.final_url), row.depth, row.priority,
-                                self._next_seq(state))
+                                state.take_seq())
             state.seen.add(key)
         base = Outcome(row, "failed", final=final, http_status=resp.status, attempts=resp.attempts, requested=True)
         if not 200 <= resp.status < 300:
@@ -225,7 +211,7 @@ class Crawler:
             return base
         target = final or row
         if not (cfg.respect_meta_robots and ex.nofollow):
-            base.links = self._links(state, ex.links, depth=target.depth + 1)
+            base.links = self.scope.links(state, ex.links, depth=target.depth + 1)
         base.status = "skipped"
         if cfg.respect_meta_robots and ex.noindex:
             base.reason = "noindex"
@@ -245,35 +231,39 @@ class Crawler:
             return base
         base.status, base.reason = "stored", None
         base.version = previous[1] + 1 if previous is not None else 1
-        base.document = self._document(state, target, fetched.final_url, resp.status, resp.fetched_at.isoformat(),
-                                       digest, base.version, ex.title, ex.text, ex.language)
+        base.document = self._document(state, target, fetched, ex, digest, base.version)
         return base
 
-    def _document(self, state: SiteState, row: FrontierRow, url: str, status: int, fetched_at: str, digest: str,
-                  version: int, title: str, text: str, language: str | None) -> Document:
-        seed = state.seed
-        extra = {"url": url, "url_key": row.url_key, "http_status": str(status), "fetched_at": fetched_at,
-                 "content_hash": digest, "version": str(version), "crawl_id": self.crawl_id,
-                 "site_id": state.site_id, "company": seed.name}
+    def _document(self, state: SiteState, row: FrontierRow, fetched: Fetched, ex: Extracted, digest: str,
+                  version: int) -> Document:
+        seed, url, resp = state.seed, fetched.final_url, fetched.response
+        extra = {"url": url, "url_key": row.url_key, "http_status": str(resp.status),
+                 "fetched_at": resp.fetched_at.isoformat(), "content_hash": digest, "version": str(version),
+                 "crawl_id": self.crawl_id, "site_id": state.site_id, "company": seed.name}
         if seed.sector:
             extra["sector"] = seed.sector
-        if language:
-            extra["language"] = language  # documents keep no language column; normalise detects again
+        if ex.language:
+            extra["language"] = ex.language  # documents keep no language column; normalise detects again
         return Document(
             source=self.cfg.source_name, source_kind="website", native_id=f"{row.url_key}@{digest[:16]}",
-            title=title or url, text=text, date=frontier.now().date(), provenance_file=seed.file,
-            provenance_row=seed.row, actors=(seed.actor(),), language=language, url=url, extra=extra,
+            title=ex.title or url, text=ex.text, date=resp.fetched_at.date(), provenance_file=seed.file,
+            provenance_row=seed.row, actors=(seed.actor(),), language=ex.language, url=url, extra=extra,
             classes=(("sector", seed.sector),) if seed.sector else ())
 
     # -- rules: robots.txt, SSRF pre-flight, scope ---------------------------------------------------
-    async def _refusal(self, url: str) -> tuple[str, str] | None:
-        """Why ``url`` must not be requested (reason, detail), from the guard and robots.txt."""
+    async def _blocked(self, url: str) -> tuple[str, str] | None:
+        """The SSRF guard's (reason, detail) not to contact the host of ``url`` (looked up once per host), or None."""
         host = authority(url)
         if host not in self._preflight:
             self._preflight[host] = await self.fetcher.preflight(url)
         why = self._preflight[host]
-        if why is not None:
-            return why.split(" ", 1)[0], why
+        return None if why is None else (why.split(" ", 1)[0], why)
+
+    async def _refusal(self, url: str) -> tuple[str, str] | None:
+        """Why ``url`` must not be requested (reason, detail), from the guard and robots.txt."""
+        blocked = await self._blocked(url)
+        if blocked is not None:
+            return blocked
         rules = await self._rules(url)
         if rules.outcome == "disallow_all":
             return "robots_unreachable", rules.why
@@ -284,19 +274,23 @@ class Crawler:
             return "crawl_delay_too_long", f"Crawl-delay {delay:g} s > {self.cfg.max_crawl_delay:g} s"
         return None
 
-    async def _check_hop(self, state: SiteState, row: FrontierRow, target: str) -> str | None:
+    async def _check_hop(self, state: SiteState, target: str, *, seed_page: bool) -> FetchError | None:
+        """Why a redirect to ``target`` must not be followed, or None (its host then joins the site)."""
+        blocked = await self._blocked(target)  # the guard first: a hop to an internal address is reported as such
+        if blocked is not None:
+            return _hop_error(target, blocked)
         host = authority(target)
-        if host not in self._preflight:  # the guard first: a hop to an internal address is reported as such
-            self._preflight[host] = await self.fetcher.preflight(target)
-        if self._preflight[host] is not None:
-            return self._preflight[host]
         if host not in state.hosts:
-            if row.depth == 0 or site_host(target) == site_host(state.seed.url):
+            if seed_page or site_host(target) == site_host(state.seed.url):
                 state.hosts.add(host)  # the seed moved (x.ch -> www.x.com): the site moved with it
             else:
-                return "offsite_redirect"
+                return _hop_error(target, ("offsite_redirect", "another site"))
         refused = await self._refusal(target)
-        return None if refused is None else f"{refused[0]} {refused[1]}"
+        return None if refused is None else _hop_error(target, refused)
+
+    async def _robots_hop(self, target: str) -> FetchError | None:
+        blocked = await self._blocked(target)
+        return None if blocked is None else _hop_error(target, blocked)
 
     async def _rules(self, url: str) -> RobotsRules:
         key = origin(url)
@@ -331,70 +325,7 @@ class Crawler:
             logger.warning("robots.txt of %s unreachable (%s): nothing fetched there", key, rules.why)
         return rules
 
-    async def _robots_hop(self, target: str) -> str | None:
-        return await self.fetcher.preflight(target)
-
-    # -- links and sitemaps --------------------------------------------------------------------------
-    def _next_seq(self, state: SiteState) -> int:
-        state.next_seq += 1
-        return state.next_seq - 1
-
-    def _preferred_page(self, url: str) -> bool:
-        for seg in urlsplit(url).path.casefold().split("/"):
-            seg = unquote(seg)
-            stem = re.split(r"[._]", seg, maxsplit=1)[0]
-            if seg in self._preferred or stem in self._preferred:
-                return True
-        return False
-
-    def _ignore(self, state: SiteState, reason: str) -> None:
-        state.ignored[reason] = state.ignored.get(reason, 0) + 1
-
-    def _links(self, state: SiteState, hrefs: list[str], *, depth: int) -> list[FrontierRow]:
-        cfg, rows = self.cfg, []
-        seed_site = site_host(state.seed.url)
-        for href in hrefs:
-            try:
-                url = clean(href, strip_params=cfg.strip_params, max_length=cfg.max_url_length)
-            except BadURL:
-                self._ignore(state, "bad_url")
-                continue
-            host = authority(url)
-            if host not in state.hosts:
-                if site_host(url) != seed_site:
-                    self._ignore(state, "offsite")
-                    continue
-                state.hosts.add(host)
-            key = page_key(url)
-            if key in state.seen:
-                continue
-            parts = urlsplit(url)
-            where = parts.path + (f"?{parts.query}" if parts.query else "")
-            if self._include and not any(p.search(where) for p in self._include):
-                self._ignore(state, "not_included")
-                continue
-            if any(p.search(where) for p in self._exclude):
-                self._ignore(state, "excluded")
-                continue
-            if len(state.seen) >= cfg.max_frontier_per_site:
-                self._ignore(state, "frontier_full")
-                continue
-            state.seen.add(key)
-            row = FrontierRow(key, url, host, depth, 1 if self._preferred_page(url) else 2, self._next_seq(state))
-            trap = trap_reason(url, max_path_segments=cfg.max_path_segments,
-                               max_repeated_segment=cfg.max_repeated_segment)
-            if trap is None and "?" in key:
-                path = key.split("?", 1)[0]
-                state.query_variants[path] = state.query_variants.get(path, 0) + 1
-                if state.query_variants[path] > cfg.max_query_variants:
-                    trap = "trap_query_variants"
-            if trap is not None:
-                row.status, row.reason = "skipped", trap
-            elif depth > cfg.max_depth:
-                row.status, row.reason = "skipped", "max_depth"
-            rows.append(row)
-        return rows
-
+    # -- sitemaps ------------------------------------------------------------------------------------
     async def _sitemaps(self, state: SiteState) -> None:
         cfg, seed = self.cfg, state.seed.url
         if not cfg.use_sitemaps or cfg.max_depth < 1 or cfg.max_sitemaps == 0 or await self._refusal(seed):
@@ -413,8 +344,7 @@ class Crawler:
             read += 1
             try:
                 fetched = await self.fetcher.fetch(url, accept=SITEMAP_TYPES, max_decoded=cfg.max_decoded_bytes,
-                                                   check_hop=lambda t: self._check_hop(state, FrontierRow(
-                                                       "", seed, "", 1, 2, 0), t))
+                                                   check_hop=lambda t: self._check_hop(state, t, seed_page=False))
                 if fetched.response.status != 200:
                     continue
                 body = fetched.response.body
@@ -422,70 +352,12 @@ class Crawler:
                     body = gunzip_capped(body, cfg.max_decoded_bytes)
                 pages, nested = parse_sitemap(body)
             except (FetchError, ValueError) as exc:
-                self._ignore(state, "sitemap_error")
+                state.ignore("sitemap_error")
                 logger.info("sitemap %s not used: %s", url, exc)
                 continue
             queue.extend(nested)
             entries.extend(pages[: cfg.max_sitemap_urls - len(entries)])
-        rows = self._links(state, entries, depth=1)
+        rows = self.scope.links(state, entries, depth=1)
         if rows:
             await self._db(frontier.add_rows, self.crawl_id, state.site_id, rows)
             state.rows.extend(r for r in rows if r.status == frontier.QUEUED)
-
-
-def parse_sitemap(body: bytes) -> tuple[list[str], list[str]]:
-    """(page URLs, nested sitemap URLs) of a sitemap or sitemap index; entity expansion is refused."""
-    from defusedxml import DefusedXmlException
-    from defusedxml.ElementTree import ParseError, fromstring
-
-    try:
-        root = fromstring(body)
-    except (ParseError, DefusedXmlException) as exc:
-        raise ValueError(f"not a sitemap: {exc}") from exc
-    locs = [el.text.strip() for el in root.iter() if el.tag.rsplit("}", 1)[-1] == "loc" and el.text]
-    if root.tag.rsplit("}", 1)[-1] == "sitemapindex":
-        return [], locs
-    return locs, []
-
-
-# -- report ------------------------------------------------------------------------------------------------
-def build_report(store: Store, crawl_id: str, *, resumed: bool = False, seconds: float = 0.0, seeds: int = 0,
-                 quarantined: int = 0) -> CrawlReport:
-    counts = frontier.outcome_counts(store, crawl_id)
-    hosts: dict[str, dict[str, Any]] = {}
-    for host, status, reason, n in counts.itertuples(index=False):
-        h = hosts.setdefault(host, {"host": host, "fetched": 0, "new_versions": 0, "unchanged": 0, "redirected": 0,
-                                    "queued": 0, "skipped": {}, "failed": {}})
-        n = int(n)
-        if status in ("stored", "unchanged", "duplicate") or (status == "skipped" and reason in FETCHED_SKIPS):
-            h["fetched"] += n
-        if status == "stored":
-            h["new_versions"] += n
-        elif status == "unchanged":
-            h["unchanged"] += n
-        elif status in ("redirected", "queued"):
-            h[status] += n
-        elif status in ("skipped", "duplicate"):
-            h["skipped"][reason or status] = h["skipped"].get(reason or status, 0) + n
-        elif status == "failed":
-            h["failed"][reason or "unknown"] = h["failed"].get(reason or "unknown", 0) + n
-    totals: dict[str, Any] = {"fetched": 0, "new_versions": 0, "unchanged": 0, "redirected": 0, "queued": 0,
-                              "skipped": {}, "failed": {}}
-    for h in hosts.values():
-        for k in ("fetched", "new_versions", "unchanged", "redirected", "queued"):
-            totals[k] += h[k]
-        for k in ("skipped", "failed"):
-            for reason, n in h[k].items():
-                totals[k][reason] = totals[k].get(reason, 0) + n
-    new_docs = int(store.con.execute("SELECT count(*) FROM documents WHERE first_run = ?", [crawl_id]).fetchall()[0][0])
-    totals["pages_per_second"] = round(totals["fetched"] / seconds, 2) if seconds else None
-    return CrawlReport(crawl_id, "completed", resumed, round(seconds, 2), seeds, quarantined, new_docs, totals,
-                       sorted(hosts.values(), key=lambda h: h["host"]), frontier.site_meta(store, crawl_id))
-
-
-def stored_report(store: Store, crawl_id: str) -> dict[str, Any] | None:
-    """The report a finished crawl stored, as a dict."""
-    info = frontier.crawl_info(store, crawl_id)
-    return json.loads(info["report"]) if info.get("report") else None
-
-

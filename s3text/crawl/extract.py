@@ -2,8 +2,9 @@
 
 The HTML is parsed once (``trafilatura.utils.load_html``: encoding from the bytes, the meta tag
 or a detector); links and robots meta tags are read from that tree, then trafilatura extracts
-the main text (boilerplate, navigation, cookie banners and footers removed). Language detection
-is lingua's, offline, on the first few thousand characters.
+the main text (boilerplate, navigation, cookie banners and footers removed). The language is the
+normalise stage's own detection (:meth:`s3text.normalise.Normaliser.detect`, lingua, offline) on the
+first few thousand characters.
 """
 
 from __future__ import annotations
@@ -11,9 +12,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 TREE_LIMIT = 200_000  # elements; a larger page is an HTML bomb, not a company page
+DETECT_CHARS = 3000  # language detection reads the start of the main text
+
+if TYPE_CHECKING:
+    from s3text.normalise import Normaliser
 
 
 @dataclass(slots=True)
@@ -27,18 +32,16 @@ class Extracted:
 
 
 @functools.lru_cache(maxsize=4)
-def _detector(languages: tuple[str, ...]) -> Any:
-    from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
+def _normaliser(languages: tuple[str, ...]) -> Normaliser:
+    from s3text.normalise import Normaliser
 
-    langs = [Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())) for code in languages]
-    return LanguageDetectorBuilder.from_languages(*langs).build()
+    return Normaliser(supported_languages=(), detect_languages=languages)  # only detection is used
 
 
 def detect_language(text: str, languages: Sequence[str]) -> str | None:
     if not text.strip():
         return None
-    found = _detector(tuple(languages)).detect_language_of(text[:3000])
-    return found.iso_code_639_1.name.lower() if found is not None else None
+    return _normaliser(tuple(languages)).detect([text[:DETECT_CHARS]])[0]
 
 
 def _robots_directives(tree: Any, header: str | None, token: str) -> tuple[bool, bool]:

@@ -32,7 +32,7 @@ from s3text.crawl.urls import BadURL, authority, clean, resolve
 
 KEPT_HEADERS = ("content-type", "content-length", "content-encoding", "location", "retry-after", "x-robots-tag",
                 "etag", "last-modified")
-HopCheck = Callable[[str], Awaitable[str | None]]
+HopCheck = Callable[[str], Awaitable["FetchError | None"]]  # the caller's refusal of a redirect target
 
 
 class FetchError(Exception):
@@ -343,10 +343,9 @@ class Fetcher:
             if len(chain) > self.cfg.max_redirects:
                 raise FetchError("too_many_redirects", f"more than {self.cfg.max_redirects} hops")
             if check_hop is not None:
-                why = await check_hop(target)
-                if why is not None:
-                    raise FetchError(why.split(" ", 1)[0], f"redirect to {target}: {why}",
-                                     skip=why.startswith(("robots", "offsite", "excluded", "trap")))
+                refused = await check_hop(target)
+                if refused is not None:
+                    raise refused
             chain.append(target)
 
 

@@ -1,7 +1,11 @@
 """The crawler's state in the store: crawls, sites, the frontier, page history, pending documents.
 
+The crawl's tables are its own (schema v5), so their SQL lives here next to the crawl, going
+through :class:`Store` for connections, transactions, frames and documents.
+
 Every page outcome is written in one transaction: its frontier row, the links it adds, its new
-version (when the text changed) and the document itself as a *pending* row. Pending documents go
+version (when the text changed) and the document itself as a *pending* row. The latest version of
+a page is not stored twice: ``web_pages`` is a view over ``web_page_versions`` and the frontier. Pending documents go
 to ``documents`` in batches through :meth:`Store.add_documents` (idempotent), then leave the pending
 table. A crawl killed at any point therefore resumes with every fetched page accounted for: a page
 is either still queued (its transaction never committed: fetched again) or done (never fetched
@@ -23,12 +27,12 @@ import pandas as pd
 from filelock import FileLock, Timeout
 
 from s3text.crawl.seeds import Seed
+from s3text.crawl.urls import authority, page_key
 from s3text.errors import StoreError
 from s3text.records import Actor, Document
 from s3text.store import Store
 
 QUEUED = "queued"
-DONE_STATUSES = ("stored", "unchanged", "duplicate", "skipped", "failed", "redirected")
 
 
 def now() -> datetime:
@@ -81,6 +85,15 @@ class SiteState:
     latest: dict[str, tuple[str, int]]  # url key -> (content hash, version), from earlier crawls too
     query_variants: dict[str, int]
 
+    def take_seq(self) -> int:
+        """The next frontier sequence number of this site (ties of priority and depth: first found first)."""
+        self.next_seq += 1
+        return self.next_seq - 1
+
+    def ignore(self, reason: str) -> None:
+        """Count a link that never became a frontier row (offsite, excluded, ...)."""
+        self.ignored[reason] = self.ignored.get(reason, 0) + 1
+
 
 def _seed_json(seed: Seed) -> str:
     return json.dumps({"name": seed.name, "url": seed.url, "country": seed.country, "row": seed.row,
@@ -93,21 +106,24 @@ def _seed_from_json(text: str) -> Seed:
 
 # -- crawls ---------------------------------------------------------------------------------------------
 def create_crawl(store: Store, crawl_id: str, seeds_file: str, config_hash: str, config: dict[str, Any],
-                 seeds: list[Seed], host_of: dict[str, str], key_of: dict[str, str]) -> None:
+                 seeds: list[Seed]) -> None:
     """A new crawl: earlier unfinished crawls are superseded, each seed becomes a queued page."""
     stamp = now()
     with store.transaction():
         store.con.execute("UPDATE crawls SET status = 'superseded' WHERE status = 'running'")
         store.con.execute("INSERT INTO crawls VALUES (?, ?, NULL, 'running', ?, ?, ?, NULL)",
                           [crawl_id, stamp, seeds_file, config_hash, json.dumps(config, default=str)])
-        for seq, seed in enumerate(seeds):
-            store.con.execute("INSERT INTO crawl_sites VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'new') ON CONFLICT DO NOTHING",
-                              [crawl_id, seed.site_id, seed.name, seed.url, seed.file, seed.row, _seed_json(seed),
-                               json.dumps({"hosts": [host_of[seed.url]], "ignored": {}})])
-            store.con.execute(
-                "INSERT INTO crawl_frontier VALUES (?, ?, ?, ?, ?, 0, 0, ?, 'queued', NULL, NULL, NULL, 0, NULL, "
-                "NULL, ?) ON CONFLICT DO NOTHING",
-                [crawl_id, key_of[seed.url], seed.url, seed.site_id, host_of[seed.url], seq, stamp])
+        if not seeds:
+            return
+        store.con.executemany(
+            "INSERT INTO crawl_sites VALUES (?, ?, ?, ?, ?, ?, ?, ?, '{}', 'new') ON CONFLICT DO NOTHING",
+            [[crawl_id, seed.site_id, seed.name, seed.url, seed.file, seed.row, _seed_json(seed),
+              json.dumps([authority(seed.url)])] for seed in seeds])
+        store.con.executemany(
+            "INSERT INTO crawl_frontier VALUES (?, ?, ?, ?, ?, 0, 0, ?, 'queued', NULL, NULL, NULL, 0, NULL, "
+            "NULL, ?) ON CONFLICT DO NOTHING",
+            [[crawl_id, page_key(seed.url), seed.url, seed.site_id, authority(seed.url), seq, stamp]
+             for seq, seed in enumerate(seeds)])
 
 
 def resumable_crawl(store: Store) -> str | None:
@@ -136,15 +152,9 @@ def site_ids(store: Store, crawl_id: str) -> list[tuple[str, str]]:
 
 def load_site(store: Store, crawl_id: str, site_id: str) -> SiteState:
     con = store.con
-    seed_json, hosts, status = con.execute(
-        "SELECT seed, hosts, status FROM crawl_sites WHERE crawl_id = ? AND site_id = ?",
+    seed_json, hosts, ignored, status = con.execute(
+        "SELECT seed, hosts, ignored, status FROM crawl_sites WHERE crawl_id = ? AND site_id = ?",
         [crawl_id, site_id]).fetchall()[0]
-    ignored: dict[str, int] = {}
-    meta = json.loads(hosts)
-    if isinstance(meta, dict):  # {"hosts": [...], "ignored": {...}}
-        hosts_list, ignored = meta.get("hosts", []), meta.get("ignored", {})
-    else:
-        hosts_list = meta
     frontier = con.execute(
         "SELECT url_key, url, host, depth, priority, seq, status, content_hash, attempts FROM crawl_frontier "
         "WHERE crawl_id = ? AND site_id = ?", [crawl_id, site_id]).fetchall()
@@ -165,18 +175,19 @@ def load_site(store: Store, crawl_id: str, site_id: str) -> SiteState:
         if chash and st in ("stored", "unchanged"):
             hashes[chash] = key
     latest = {str(k): (str(h), int(v)) for k, h, v in con.execute(
-        "SELECT url_key, content_hash, version FROM web_pages WHERE site_id = ?", [site_id]).fetchall()}
+        "SELECT url_key, arg_max(content_hash, version), max(version) FROM web_page_versions WHERE site_id = ? "
+        "GROUP BY url_key", [site_id]).fetchall()}
     next_seq = 1 + max((int(r[5]) for r in frontier), default=0)
-    return SiteState(site_id, _seed_from_json(seed_json), set(hosts_list), str(status), ignored, rows, seen,
-                     requested, next_seq, hashes, latest, variants)
+    return SiteState(site_id, _seed_from_json(seed_json), set(json.loads(hosts)), str(status), json.loads(ignored),
+                     rows, seen, requested, next_seq, hashes, latest, variants)
 
 
 def update_site(store: Store, crawl_id: str, site: SiteState, status: str, *, close_reason: str | None = None) -> None:
     """Save a site's hosts, ignored-link counts and status; when it ends, its queued rows are skipped."""
-    meta = json.dumps({"hosts": sorted(site.hosts), "ignored": site.ignored})
     with store.transaction():
-        store.con.execute("UPDATE crawl_sites SET status = ?, hosts = ? WHERE crawl_id = ? AND site_id = ?",
-                          [status, meta, crawl_id, site.site_id])
+        store.con.execute(
+            "UPDATE crawl_sites SET status = ?, hosts = ?, ignored = ? WHERE crawl_id = ? AND site_id = ?",
+            [status, json.dumps(sorted(site.hosts)), json.dumps(site.ignored), crawl_id, site.site_id])
         if close_reason is not None:
             store.con.execute(
                 "UPDATE crawl_frontier SET status = 'skipped', reason = ?, updated = ? "
@@ -228,21 +239,11 @@ def record(store: Store, crawl_id: str, site_id: str, outcome: Outcome) -> None:
         doc = outcome.document
         if doc is not None and outcome.version is not None:
             fetched = datetime.fromisoformat(doc.extra["fetched_at"]).replace(tzinfo=None)
-            con.execute("INSERT INTO web_page_versions VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                        [target.url_key, outcome.version, outcome.content_hash, doc.doc_id, fetched, crawl_id,
-                         outcome.http_status])
-            con.execute(
-                "INSERT INTO web_pages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url_key) DO UPDATE SET "
-                "url = excluded.url, site_id = excluded.site_id, content_hash = excluded.content_hash, "
-                "doc_id = excluded.doc_id, version = excluded.version, changed = excluded.changed, "
-                "last_fetched = excluded.last_fetched, last_crawl = excluded.last_crawl",
-                [target.url_key, doc.url, site_id, outcome.content_hash, doc.doc_id, outcome.version, fetched,
-                 fetched, crawl_id])
+            con.execute("INSERT INTO web_page_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                        [target.url_key, outcome.version, doc.url, site_id, outcome.content_hash, doc.doc_id, fetched,
+                         crawl_id, outcome.http_status])
             con.execute("INSERT INTO crawl_pending_documents VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                         [crawl_id, doc.doc_id, document_to_json(doc)])
-        elif outcome.status == "unchanged":
-            con.execute("UPDATE web_pages SET last_fetched = ?, last_crawl = ? WHERE url_key = ?",
-                        [stamp, crawl_id, target.url_key])
 
 
 def flush_pending(store: Store, crawl_id: str) -> int:
@@ -284,14 +285,16 @@ def outcome_counts(store: Store, crawl_id: str) -> pd.DataFrame:
 
 def site_meta(store: Store, crawl_id: str) -> list[dict[str, Any]]:
     rows = store.con.execute(
-        "SELECT site_id, name, hosts, status FROM crawl_sites WHERE crawl_id = ? ORDER BY seed_row", [crawl_id]
-    ).fetchall()
-    out = []
-    for site_id, name, hosts, status in rows:
-        meta = json.loads(hosts)
-        meta = meta if isinstance(meta, dict) else {"hosts": meta, "ignored": {}}
-        out.append({"site_id": site_id, "name": name, "status": status, **meta})
-    return out
+        "SELECT site_id, name, status, hosts, ignored FROM crawl_sites WHERE crawl_id = ? ORDER BY seed_row",
+        [crawl_id]).fetchall()
+    return [{"site_id": site_id, "name": name, "status": status, "hosts": json.loads(hosts),
+             "ignored": json.loads(ignored)} for site_id, name, status, hosts, ignored in rows]
+
+
+def new_documents(store: Store, crawl_id: str) -> int:
+    """Documents this crawl added to ``documents`` (a resumed crawl counts its earlier part too)."""
+    rows = store.con.execute("SELECT count(*) FROM documents WHERE first_run = ?", [crawl_id]).fetchall()
+    return int(rows[0][0])
 
 
 # -- documents as JSON (the pending table) -------------------------------------------------------------

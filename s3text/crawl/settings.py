@@ -7,7 +7,9 @@ config holds one :class:`CrawlConfig` under ``crawl:``; the library takes it as 
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import json
 import re
 from pathlib import Path
 
@@ -60,6 +62,7 @@ class CrawlConfig(_Model):
     """Politeness, safety and scope of a website crawl; times in seconds, sizes in bytes."""
 
     seeds: Path | None = None  # seed CSV of the scheduled crawl (the CLI's --seeds overrides it)
+    seeds_encoding: str = "auto"  # as a source's `encoding:`: a BOM or UTF-8, else a code page told with confidence
     source_name: str = Field(default="web", pattern=r"^[a-z0-9_]+$")  # documents' `source`
     # Identity: site owners must be able to see who crawls and reach them. A crawl refuses to start
     # without a contact URL (or e-mail address as mailto:).
@@ -141,6 +144,11 @@ class CrawlConfig(_Model):
         if value is not None and not re.match(r"^(https?://[^\s/]+\S*|mailto:[^\s@]+@[^\s@]+)$", value):
             raise ValueError("a contact URL is http(s)://... or mailto:name@domain")
         return value
+
+    def config_hash(self) -> str:
+        """Hash of the crawl settings (sorted keys, as :meth:`PipelineConfig.config_hash`); names the crawl's run id."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     @property
     def user_agent(self) -> str:

@@ -31,6 +31,7 @@ _CAL_KEYS = re.compile(r"^(?:month|year|date|day|week|cal|calendar|time|tag|mona
 _CAL_WORDS = re.compile(r"(?:calendar|kalender|calendario|calendrier|koledar|agenda|termine|events?|"
                         r"veranstaltungen|eventi|evenements|dogodki)", re.IGNORECASE)
 _DATE_SEGMENT = re.compile(r"^(?:19|20)\d\d(?:-\d{1,2}){0,2}$")
+_HOST = re.compile(r"^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*$")  # letters, digits, "-", "_" (seen in the wild), dots
 
 
 class BadURL(ValueError):
@@ -44,9 +45,12 @@ def _idna(host: str) -> str:
     if host.startswith("["):  # IPv6 literal
         return host
     try:
-        return host.encode("idna").decode("ascii")
+        ascii_host = host.encode("idna").decode("ascii")
     except UnicodeError as exc:
         raise BadURL(f"host {host!r} is not a valid domain name") from exc
+    if not _HOST.match(ascii_host):  # Python's idna codec lets spaces and punctuation through
+        raise BadURL(f"host {host!r} is not a valid domain name")
+    return ascii_host
 
 
 def _normalise_escapes(part: str, safe: str) -> str:

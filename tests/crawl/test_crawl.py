@@ -54,6 +54,10 @@ def test_crawl_stores_pages_as_web_documents(make_site: Callable[..., Site], set
     assert "0,5s Genauigkeitsklasse" in energy["text"] and energy["title"].startswith("Neue Energiezähler")
     assert extra["fetched_at"].startswith(str(energy["date"])[:10]) and energy["first_run"] == report.crawl_id
     assert saved is not None and saved["totals"]["new_versions"] == 6 and crawl_row["status"][0] == "completed"
+    assert saved["sites"] == report.to_dict()["sites"]
+    (site_meta,) = report.sites
+    assert site_meta["hosts"] == [f"127.0.0.1:{site.port}"] and site_meta["status"] == "done"
+    assert site_meta["ignored"]["offsite"] > 0  # the saved pages link to their own sites
     assert len(site.hits("/kontakt")) == 1  # the fragment was dropped: one page
 
 
@@ -72,12 +76,21 @@ def test_crawl_recrawl_stores_one_new_version_for_one_changed_page(
         versions = store.query("SELECT v.version, v.crawl_id, d.title FROM web_page_versions v "
                                "JOIN documents d USING (doc_id) WHERE v.url_key LIKE '%/energie' ORDER BY version")
         page = store.query("SELECT version, last_crawl FROM web_pages WHERE url_key LIKE '%/energie'")
+        same = store.query("SELECT version, changed, last_fetched, last_crawl, doc_id FROM web_pages "
+                           "WHERE url_key LIKE '%/ueber-uns'")
+        first_doc = store.query("SELECT v.doc_id FROM web_page_versions v WHERE v.url_key LIKE '%/ueber-uns'")
         n_docs = store.count("documents")
+        n_pages = store.count("web_pages")
     assert list(versions["version"]) == [1, 2]
     assert list(versions["crawl_id"]) == [first.crawl_id, third.crawl_id]
     assert versions["title"][1] == "Soziale Energie 2030"
     assert (page["version"][0], page["last_crawl"][0]) == (2, third.crawl_id)
+    # an unchanged page keeps its first version and document, and is known to have been fetched again
+    assert (same["version"][0], same["last_crawl"][0], same["doc_id"][0]) == (1, third.crawl_id,
+                                                                              first_doc["doc_id"][0])
+    assert same["last_fetched"][0] > same["changed"][0]
     assert n_docs == 7  # the history: six pages, one of them twice
+    assert n_pages == 6
 
 
 def test_crawl_limits_traps_and_preferred_pages(make_site: Callable[..., Site], settings: Callable[..., CrawlConfig],
@@ -128,7 +141,7 @@ def test_crawl_depth_limit_and_sitemap(make_site: Callable[..., Site], settings:
 def test_crawl_lets_readers_of_the_store_in(make_site: Callable[..., Site], settings: Callable[..., CrawlConfig],
                                             run_crawl: Callable[..., CrawlReport], tmp_path: Path) -> None:
     """A long crawl holds <store>.lock in short leases: a reader taking the lock (as the review server
-    does) gets it within its 2-second wait while the crawl goes on."""
+    does) gets it within its 2-second wait while the crawl goes on (pages still queued when it reads)."""
     import threading
     import time
 
@@ -139,7 +152,7 @@ def test_crawl_lets_readers_of_the_store_in(make_site: Callable[..., Site], sett
     for i in range(8):
         site.page(f"/p{i}", html(f"p{i}", words(20, f"p{i}")))
     store_path = tmp_path / "store.duckdb"
-    seen: list[int] = []
+    seen: list[tuple[int, int]] = []  # (frontier rows, rows still queued) at each read
 
     def reader() -> None:
         time.sleep(1.0)
@@ -148,13 +161,16 @@ def test_crawl_lets_readers_of_the_store_in(make_site: Callable[..., Site], sett
             lock.acquire(timeout=2.0)
             try:
                 with Store(store_path, read_only=True) as store:
-                    seen.append(store.count("crawl_frontier"))
+                    queued = store.con.execute(
+                        "SELECT count(*) FROM crawl_frontier WHERE status = 'queued'").fetchall()[0][0]
+                    seen.append((store.count("crawl_frontier"), queued))
             finally:
                 lock.release()
             time.sleep(0.3)
 
     thread = threading.Thread(target=reader)
     thread.start()
-    report = run_crawl(settings(request_delay=0.4), site)
+    report = run_crawl(settings(request_delay=0.5), site)  # 9 gaps of 0.5 s: the crawl outlasts the first read
     thread.join()
     assert len(seen) == 3 and report.totals["fetched"] == 9
+    assert seen[0][1] > 0, seen  # the reader got in while the crawl had pages left, not after it

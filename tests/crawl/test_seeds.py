@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,31 @@ def test_seeds_missing_column_names_file_row_and_field(tmp_path: Path) -> None:
 def test_seeds_example_file_is_valid() -> None:
     seeds, bad = read_seeds(ROOT / "configs" / "companies.example.csv")
     assert len(seeds) >= 5 and bad == []
+
+
+def test_seeds_rows_are_physical_lines_and_files_are_read_like_every_input(tmp_path: Path) -> None:
+    """A quoted field with a line break does not shift the row numbers; Excel's UTF-8 with a BOM, a
+    code page named in the config and a .gz are read."""
+    text = ('name,website,country,city\n'
+            '"Zeta\nHolding AG",https://zeta.ch,CH,Zürich\n'
+            'Eta,not a url,CH,Bern\n'
+            'Theta,https://theta.ch,CH,Genève\n')
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    ansi = tmp_path / "ansi.csv"
+    ansi.write_bytes(text.encode("cp1252"))
+    packed = tmp_path / "companies.csv.gz"
+    packed.write_bytes(gzip.compress(text.encode("utf-8")))
+    for path, encoding in ((bom, "auto"), (ansi, "cp1252"), (packed, "auto")):
+        seeds, bad = read_seeds(path, encoding=encoding)
+        assert [(s.name, s.row, s.city) for s in seeds] == [("Zeta\nHolding AG", 2, "Zürich"),
+                                                             ("Theta", 5, "Genève")]
+        assert [(q.row, q.field, q.reason.split(":", 1)[0], q.raw) for q in bad] == [
+            (4, "website", "bad_website", "Eta,not a url,CH,Bern")]
+
+
+def test_seeds_undecodable_file_is_an_input_error_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "companies.csv"
+    path.write_bytes(b"name,website,country\nA,https://a.at,AT\n\x81\x8d\x8f\x90\x9d,https://b.at,AT\n")
+    with pytest.raises(InputError, match=r"companies\.csv, row 3: not UTF-8"):
+        read_seeds(path)

@@ -31,7 +31,7 @@ def test_urls_clean_normalises(raw: str, expected: str) -> None:
 @pytest.mark.parametrize("raw", [
     "file:///etc/passwd", "ftp://example.com/x", "gopher://example.com/", "data:text/html,<b>x</b>",
     "javascript:alert(1)", "mailto:a@example.com", "//example.com/no-scheme", "http:///nohost",
-    "https://example.com/" + "a" * 3000,
+    "https://example.com/" + "a" * 3000, "https://not a host/", "https://exa$mple.com/", "https://a..b/",
 ])
 def test_urls_clean_refuses_other_schemes_and_junk(raw: str) -> None:
     with pytest.raises(BadURL):
