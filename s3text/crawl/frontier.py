@@ -213,7 +213,12 @@ def add_rows(store: Store, crawl_id: str, site_id: str, rows: list[FrontierRow])
 
 
 def record(store: Store, crawl_id: str, site_id: str, outcome: Outcome) -> None:
-    """One page's outcome, its links, its new version and pending document, in one transaction."""
+    """One page's outcome, its links, its new version and pending document, in one transaction.
+
+    The version history decides the version number, not the caller's per-site memory: a page that
+    another site reached first (through a redirect) continues its own history, and a text that site
+    already stored is "unchanged" here too. ``outcome`` is updated to what was recorded.
+    """
     stamp, con = now(), store.con
     target = outcome.final or outcome.row
     final_url = outcome.final.url if outcome.final is not None else None
@@ -223,6 +228,8 @@ def record(store: Store, crawl_id: str, site_id: str, outcome: Outcome) -> None:
               "detail = excluded.detail, http_status = excluded.http_status, attempts = excluded.attempts, "
               "content_hash = excluded.content_hash, final_url = excluded.final_url, updated = excluded.updated")
     with store.transaction():
+        if outcome.document is not None:
+            _settle_version(store, target.url_key, outcome)
         if outcome.final is not None:
             con.execute(upsert, [crawl_id, outcome.row.url_key, outcome.row.url, site_id, outcome.row.host,
                                  outcome.row.depth, outcome.row.priority, outcome.row.seq, "redirected", None,
@@ -244,6 +251,20 @@ def record(store: Store, crawl_id: str, site_id: str, outcome: Outcome) -> None:
                          crawl_id, outcome.http_status])
             con.execute("INSERT INTO crawl_pending_documents VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                         [crawl_id, doc.doc_id, document_to_json(doc)])
+
+
+def _settle_version(store: Store, url_key: str, outcome: Outcome) -> None:
+    last_hash, last_version = store.con.execute(
+        "SELECT arg_max(content_hash, version), max(version) FROM web_page_versions WHERE url_key = ?",
+        [url_key]).fetchall()[0]
+    if last_hash is not None and last_hash == outcome.content_hash:
+        outcome.status, outcome.reason, outcome.document, outcome.version = "unchanged", None, None, None
+        return
+    version = int(last_version or 0) + 1
+    if version != outcome.version and outcome.document is not None:
+        doc = outcome.document
+        outcome.document = dataclasses.replace(doc, extra={**doc.extra, "version": str(version)})
+    outcome.version = version
 
 
 def flush_pending(store: Store, crawl_id: str) -> int:

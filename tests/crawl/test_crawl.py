@@ -9,6 +9,7 @@ from pathlib import Path
 from s3text.crawl import CrawlConfig, CrawlReport, stored_report
 from s3text.records import content_hash
 from s3text.store import Store
+from tests.crawl.conftest import write_seeds
 from tests.crawl.webserver import Site, fixture, html, words
 
 PAGES = {"/ueber-uns": "prof-pc.de.html", "/produkte/energiezaehler": "de.induux.com.energiezaehler.html",
@@ -174,3 +175,26 @@ def test_crawl_lets_readers_of_the_store_in(make_site: Callable[..., Site], sett
     thread.join()
     assert len(seen) == 3 and report.totals["fetched"] == 9
     assert seen[0][1] > 0, seen  # the reader got in while the crawl had pages left, not after it
+
+
+def test_a_page_reached_from_another_seed_continues_its_own_history(
+        make_site: Callable[..., Site], settings: Callable[..., CrawlConfig],
+        run_crawl: Callable[..., CrawlReport], tmp_path: Path) -> None:
+    # A page's versions belong to the page, not to the site that reached it: another company's
+    # website that redirects into the first one's site must not restart the page's history at 1.
+    site = company_site(make_site)
+    cfg = settings(robots_cache_hours=0, max_depth=1)
+    run_crawl(cfg, site)
+    site.page("/energie", fixture("propellets.at.energie.html").replace(b"Soziale Energie", b"Soziale Energie 2030"))
+    partner = make_site(host="127.0.0.2")
+    partner.page("/robots.txt", "User-agent: *\nAllow: /\n", headers={"Content-Type": "text/plain"})
+    partner.page("/", b"", status=301, headers={"Location": site.url + "/energie"})
+    other = write_seeds(tmp_path, ("Energie Partner", partner.url + "/", "AT", "AT33", "Innsbruck", "energy"))
+    again = run_crawl(cfg, seeds=other)
+    assert again.totals["new_versions"] == 1
+    with Store(tmp_path / "store.duckdb") as store:
+        versions = store.query("SELECT v.version, d.title, d.extra FROM web_page_versions v JOIN documents d "
+                               "USING (doc_id) WHERE v.url_key LIKE '%/energie' ORDER BY version")
+    assert list(versions["version"]) == [1, 2]
+    assert versions["title"][1] == "Soziale Energie 2030"
+    assert json.loads(versions["extra"][1])["version"] == "2"
