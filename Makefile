@@ -43,6 +43,8 @@ bench: $(STAMP)
 	$(PY) bench/bench_run.py
 	test -f out/s3text.duckdb || $(VENV)/bin/s3text run --config configs/default.yaml
 	$(PY) bench/bench_web.py
+	$(PY) bench/bench_ingest.py
+	$(PY) bench/bench_crawl.py
 
 clean:
 	rm -rf out .prefect .pytest_cache .mypy_cache .ruff_cache

@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.docsection import write_section  # noqa: E402
 from s3text.crawl import CrawlConfig, crawl  # noqa: E402
 from s3text.crawl.extract import extract  # noqa: E402
 from tests.crawl.webserver import FIXTURES, Site, html, words  # noqa: E402
@@ -119,13 +120,7 @@ def main() -> None:
     if "--print" in sys.argv[1:]:
         print(section)
         return
-    doc = ROOT / "docs" / "BENCHMARKS.md"
-    old = doc.read_text(encoding="utf-8") if doc.exists() else ""
-    if START in old and END in old:
-        new = old[: old.index(START)] + section + old[old.index(END) + len(END):]
-    else:
-        new = old.rstrip("\n") + "\n\n" + section + "\n"
-    doc.write_text(new, encoding="utf-8")
+    write_section(section, START, END)
     print(section)
 
 

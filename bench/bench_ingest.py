@@ -4,7 +4,8 @@ Usage: ``.venv/bin/python bench/bench_ingest.py [--rows 200000] [--orgs-per-proj
 [--xlsx-rows 20000] [--work DIR]``. Generates an official-layout project table (objectives of about 1 KB) and an
 organization table, then reads each in a fresh child process so one measurement's peak does not hide
 another's. Also reads the largest real CORDIS files in data/ and ../shared/data when present. Prints a
-markdown table; nothing is written to docs/.
+markdown section and writes it between the bench_ingest markers of docs/BENCHMARKS.md (``--print``: only
+prints it).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
+import platform
 import random
 import resource
 import subprocess
@@ -20,8 +23,11 @@ import tempfile
 import time
 from pathlib import Path
 
+START, END = "<!-- bench_ingest:start -->", "<!-- bench_ingest:end -->"
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.docsection import write_section  # noqa: E402
 
 PROJECT = ["id", "acronym", "status", "title", "startDate", "endDate", "totalCost", "ecMaxContribution",
            "legalBasis", "topics", "ecSignatureDate", "frameworkProgramme", "masterCall", "subCall",
@@ -168,6 +174,7 @@ def main() -> None:
     parser.add_argument("--xlsx-rows", type=int, default=20_000)
     parser.add_argument("--work", type=Path, default=None)
     parser.add_argument("--child", nargs="+", default=None)
+    parser.add_argument("--print", dest="print_only", action="store_true", help="print, do not write docs/")
     ns = parser.parse_args()
     if ns.child:
         print(json.dumps(measure(ns.child[0], ns.child[1:])))
@@ -192,13 +199,36 @@ def main() -> None:
                 ("../shared INRAE FP7 JSON", "inrae_json",
                  [ROOT.parent / "shared/data/cordis_fp7_inrae/inrae_projects_fp7.json"])]
         runs += [r for r in real if all(p.exists() for p in r[2])]
-        print("| input | MiB | documents | seconds | docs/s | peak RSS MiB | RSS after imports MiB |")
-        print("|---|---:|---:|---:|---:|---:|---:|")
-        for label, reader, paths in runs:
-            m = _child(reader, paths)
-            rate = m["docs"] / m["seconds"] if m["seconds"] else float("nan")
-            print(f"| {label} | {_mib(paths):.1f} | {int(m['docs']):,} | {m['seconds']:.1f} | {rate:,.0f} | "
-                  f"{m['peak_mib']:.0f} | {m['base_mib']:.0f} |", flush=True)
+        # sizes are taken now: the generated files go with the temporary folder
+        results = [(label, reader, _mib(paths), _child(reader, paths)) for label, reader, paths in runs]
+    section = _section(results, ns)
+    print(section)
+    if not ns.print_only:
+        write_section(section, START, END)
+
+
+def _section(results: list[tuple[str, str, float, dict[str, float]]], ns: argparse.Namespace) -> str:
+    lines = [START, "## Ingest: streaming readers next to plain `pandas.read_csv` (`bench/bench_ingest.py`)", "",
+             f"Command: `.venv/bin/python bench/bench_ingest.py --rows {ns.rows} --formats {ns.formats}` "
+             f"({platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}). Each reader runs "
+             "in its own process and only counts what it yields; *RSS after imports* is the interpreter with "
+             "s3text and pandas loaded. The synthetic tables follow the official CORDIS layout (`;`-separated, "
+             f"quoted, ~1 kB objectives, {ns.orgs_per_project} organisations per project).", "",
+             "| input | MiB | documents | seconds | docs/s | peak RSS MiB | RSS after imports MiB |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for label, _reader, mib, m in results:
+        rate = m["docs"] / m["seconds"] if m["seconds"] else float("nan")
+        lines.append(f"| {label} | {mib:.1f} | {int(m['docs']):,} | {m['seconds']:.1f} | {rate:,.0f} | "
+                     f"{m['peak_mib']:.0f} | {m['base_mib']:.0f} |")
+    ours = next((m for label, reader, _, m in results if reader == "official" and "csv" in label), None)
+    plain = next((m for _, reader, _, m in results if reader == "pandas"), None)
+    if ours is not None and plain is not None:
+        lines += ["", f"Reading: the streaming reader holds the organisation table and streams projects, so its "
+                  f"peak is {ours['peak_mib'] - ours['base_mib']:.0f} MiB above the interpreter, against "
+                  f"{plain['peak_mib'] - plain['base_mib']:.0f} MiB for pandas holding both tables; pandas is "
+                  f"{ours['seconds'] / plain['seconds']:.1f} times faster because it checks nothing (ids, dates, "
+                  "ragged rows, encodings) and joins nothing."]
+    return "\n".join([*lines, END])
 
 
 if __name__ == "__main__":

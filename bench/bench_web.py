@@ -28,6 +28,7 @@ import httpx  # noqa: E402
 import pandas as pd  # noqa: E402
 import uvicorn  # noqa: E402
 
+from bench.docsection import write_section  # noqa: E402
 from s3text.config import load_config  # noqa: E402
 from s3text.records import stable_id  # noqa: E402
 from s3text.review import decide  # noqa: E402
@@ -141,13 +142,7 @@ def main() -> None:
         f"filtering, review state or rendering) takes {plain:.1f} ms.",
         END,
     ])
-    doc = ROOT / "docs" / "BENCHMARKS.md"
-    text = doc.read_text(encoding="utf-8")
-    if START in text:
-        text = text[: text.index(START)] + section + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    doc.write_text(text, encoding="utf-8")
+    write_section(section, START, END)
     print(section)
 
 
