@@ -19,7 +19,7 @@ from s3text import steps
 from s3text.config import PipelineConfig, load_config
 from s3text.errors import StoreError
 from s3text.outputs import export
-from s3text.runinfo import git_sha, new_run_id, package_versions, utc_now
+from s3text.runinfo import git_sha, new_run_id, numeric_settings, package_versions, utc_now
 from s3text.store import Store
 from s3text.writers import write_json
 
@@ -90,5 +90,6 @@ def _manifest(cfg: PipelineConfig, run_id: str, config_hash: str, started: Any, 
         "run_id": run_id, "status": status, "started": started.isoformat(), "finished": utc_now().isoformat(),
         "config_hash": config_hash, "git_sha": git_sha(ROOT), "versions": package_versions(),
         "embedding_model": summary.get("embed", {}).get("model"),
-        "seeds": {"topics": cfg.topics.seed}, "config": cfg.model_dump(mode="json"), "stages": summary,
+        "seeds": {"topics": cfg.topics.seed}, "reproducibility": numeric_settings(),
+        "config": cfg.model_dump(mode="json"), "stages": summary,
     }

