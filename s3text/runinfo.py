@@ -10,6 +10,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from s3text.kernels import kernel_mode
+
 PACKAGES = (
     "s3text", "sentence-transformers", "torch", "bertopic", "umap-learn", "hdbscan", "scikit-learn",
     "spacy", "spacy-lookups-data", "simplemma", "lingua-language-detector", "duckdb", "pandas", "numpy",
@@ -30,8 +32,8 @@ def package_versions() -> dict[str, str]:
 # The settings under which the same inputs give bitwise the same vectors and topics: the CPU
 # kernels and thread counts of torch (with MKL), numba (UMAP, pynndescent) and numpy's BLAS.
 # docs/BENCHMARKS.md ("What varies between machines") shows which of them change results.
-NUMERIC_ENV = ("ATEN_CPU_CAPABILITY", "MKL_CBWR", "MKL_NUM_THREADS", "OMP_NUM_THREADS", "NUMBA_CPU_NAME",
-               "NUMBA_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS")
+NUMERIC_ENV = ("S3TEXT_KERNELS", "ATEN_CPU_CAPABILITY", "MKL_CBWR", "MKL_NUM_THREADS", "OMP_NUM_THREADS",
+               "NUMBA_CPU_NAME", "NUMBA_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS")
 
 
 def numeric_settings() -> dict[str, object]:
@@ -40,7 +42,7 @@ def numeric_settings() -> dict[str, object]:
     run did not load itself (a run that embeds nothing never loads torch)."""
     out: dict[str, object] = {
         "machine": platform.machine(), "processor": _cpu_model(), "cpu_count": os.cpu_count(),
-        "env": {name: os.environ[name] for name in NUMERIC_ENV if name in os.environ},
+        "kernels": kernel_mode(), "env": {name: os.environ[name] for name in NUMERIC_ENV if name in os.environ},
     }
     torch = sys.modules.get("torch")
     if torch is not None:

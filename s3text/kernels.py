@@ -1,0 +1,50 @@
+"""Portable numeric kernels: the same inputs give the same vectors and topics on any x86-64 CPU with AVX2.
+
+torch (ATen), MKL and numba pick their CPU kernels when they load, by what the CPU offers. The
+reproducibility probe (docs/BENCHMARKS.md, "What varies between machines") measured what that changes:
+ATen's AVX-512 kernels give embeddings 1e-7 away from its AVX2 ones, and numba code generated for
+this CPU gives other topics (adjusted Rand 0.92) than generic code on the same vectors. Thread counts
+changed nothing. So, before any of them loads, ``import s3text`` asks all three for the kernels every
+such CPU shares: ATen AVX2, MKL's AVX2 code path (its conditional numerical reproducibility mode)
+and numba's generic target. A variable the user set wins; ``S3TEXT_KERNELS=native`` keeps the
+libraries' own choices (faster on some CPUs, reproducible only on the same CPU). run.json records
+what was in force (``reproducibility``). Not pinned: numpy's OpenBLAS kernels (set per machine
+through OPENBLAS_CORETYPE where older builds need it).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+
+PORTABLE_ENV = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2", "NUMBA_CPU_NAME": "generic"}
+MODES = ("portable", "native")
+
+
+def _has_avx2() -> bool:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            return any(line.startswith("flags") and " avx2" in line for line in handle)
+    except OSError:
+        return False
+
+
+def kernel_mode() -> str:
+    mode = os.environ.get("S3TEXT_KERNELS", "portable")
+    if mode not in MODES:
+        raise ValueError(f"S3TEXT_KERNELS must be one of {MODES}, not {mode!r}")
+    return mode
+
+
+def use_portable_kernels() -> dict[str, str]:
+    """Set the portable kernel variables that are not set yet; returns those it set. Does nothing in
+    ``native`` mode, off x86-64, on a CPU without AVX2, or for a library already loaded (too late:
+    its kernels are chosen), which run.json then shows."""
+    if kernel_mode() == "native" or platform.machine() not in ("x86_64", "AMD64") or not _has_avx2():
+        return {}
+    loaded = {"ATEN_CPU_CAPABILITY": "torch", "MKL_CBWR": "torch", "NUMBA_CPU_NAME": "numba"}
+    chosen = {name: value for name, value in PORTABLE_ENV.items()
+              if name not in os.environ and loaded[name] not in sys.modules}
+    os.environ.update(chosen)
+    return chosen
