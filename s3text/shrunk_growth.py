@@ -93,7 +93,8 @@ def shrunk_growth(
     k = fit_prior_strength(c_recent, c_base, m) if kappa is None else float(kappa)
     a, b = c_recent + k * m, c_base + k * (1.0 - m)
     prior_odds = m / (1.0 - m)
-    estimate = np.log2(a / b / prior_odds)
+    # (a / b) / prior_odds, written so that a topic without documents gets exactly kappa / kappa = 1.
+    estimate = np.log2((c_recent / m + k) / (c_base / (1.0 - m) + k))
     q = beta.ppf(lower_quantile, a, b)
     # q is in (0, 1) for a, b > 0; the clip only guards the log against a quantile rounded to 0 or 1.
     q = np.clip(q, np.finfo(np.float64).tiny, 1.0 - np.finfo(np.float64).eps)

@@ -41,6 +41,7 @@ def test_one_recent_document_is_shrunk_toward_zero_by_hand() -> None:
     assert estimate == pytest.approx(math.log2(((1 + 3) / 300) / ((0 + 1) / 100)))
     # A topic without documents has exactly the corpus's growth: 0.
     assert one(0, 0)[0] == 0.0
+    assert one(0, 0, n_recent=126, n_base=116, kappa=0.37)[0] == 0.0
 
 
 def test_large_topic_keeps_its_raw_growth() -> None:
