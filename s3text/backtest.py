@@ -98,7 +98,7 @@ def backtest(
     c_future = np.array([(placed[future] == i).sum() for i in ids])
     realised = np.log2(_smoothed_share(c_future, float(future.sum())) / _smoothed_share(c_recent, float(recent.sum())))
 
-    table = scores.loc[ids, ["score", "emerging", "recent_count", "base_count", "growth"]].copy()
+    table = scores.loc[ids, ["score", "emerging", "recent_count", "base_count", "growth", "growth_raw"]].copy()
     table["naive"] = (table["recent_count"] + 1) / (table["base_count"] + 1)
     table["escore"] = em.porter_escore(counts, totals, end_year=until).loc[ids, "escore"]
     table["recent_assigned"], table["future_assigned"] = c_recent, c_future

@@ -166,7 +166,13 @@ class EmergenceConfig(_Model):
     base_years: int = Field(default=3, ge=1)
     novelty_years: int = Field(default=6, ge=1)  # first seen within this many years = fully novel
     min_recent_docs: int = Field(default=5, ge=1)
-    min_growth: float = 0.5  # log2 ratio of smoothed recent vs base share
+    min_growth: float = 0.5  # log2 ratio of recent vs base share, as estimated by growth_estimate
+    # Which growth the score and the flag use (docs/METHODS.md 1.3): "shrunk" is the empirical-Bayes
+    # posterior (a topic with a handful of documents is pulled toward the corpus), "lower" its
+    # growth_lower_quantile bound, "raw" the add-half smoothed ratio. All three are reported.
+    growth_estimate: Literal["shrunk", "lower", "raw"] = "shrunk"
+    growth_prior_documents: float | None = Field(default=None, gt=0)  # kappa; None: estimated from all topics
+    growth_lower_quantile: float = Field(default=0.05, gt=0, lt=0.5)
     min_persistence: float = Field(default=0.66, ge=0, le=1)
     weight_growth: float = Field(default=0.6, ge=0)
     weight_novelty: float = Field(default=0.2, ge=0)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from s3text.config import EmergenceConfig
 from s3text.errors import ModelError
+from s3text.shrunk_growth import shrunk_growth
 
 OUTLIER = -1  # topic_id of documents the topic model left unassigned
 NEVER = -1  # first_year / last_year of a topic with no document up to end_year
@@ -29,6 +30,10 @@ SCORE_COLUMNS = (
     "base_share",
     "recent_share",
     "growth",
+    "growth_raw",
+    "growth_shrunk",
+    "growth_lower",
+    "growth_prior",
     "novelty",
     "persistence",
     "score",
@@ -114,7 +119,11 @@ def score_emergence(counts: pd.DataFrame, totals: pd.Series, cfg: EmergenceConfi
     With E = end_year, R = recent_years, B = base_years, n = novelty_years, S = E - R + 1:
 
     - recent window [S, E], base window [S - B, S - 1]; c_w topic documents, N_w all documents;
-    - share_w = (c_w + 0.5) / (N_w + 1); growth = log2(share_recent / share_base);
+    - share_w = (c_w + 0.5) / (N_w + 1); growth_raw = log2(share_recent / share_base);
+    - growth_shrunk, growth_lower: the empirical-Bayes posterior growth and its
+      ``growth_lower_quantile`` bound (:mod:`s3text.shrunk_growth`), with prior weight
+      growth_prior = kappa documents (``growth_prior_documents``, or estimated from all topics);
+    - growth: the one of the three that ``growth_estimate`` names; the score and flag use it;
     - novelty = clip(1 - (S - first_year) / n, 0, 1): 1 when first seen in the recent window,
       0 when first seen n or more years before S; 0 for a topic with no document up to E;
     - persistence = (years in [S, E] with >= 1 document) / R;
@@ -140,7 +149,10 @@ def score_emergence(counts: pd.DataFrame, totals: pd.Series, cfg: EmergenceConfi
     recent_count, base_count = c[:, recent].sum(axis=1), c[:, base].sum(axis=1)
     recent_share = _share(recent_count, float(n[recent].sum()))
     base_share = _share(base_count, float(n[base].sum()))
-    growth = np.log2(recent_share / base_share)
+    growth_raw = np.log2(recent_share / base_share)
+    shrunk = shrunk_growth(recent_count, base_count, float(n[recent].sum()), float(n[base].sum()),
+                           kappa=cfg.growth_prior_documents, lower_quantile=cfg.growth_lower_quantile)
+    growth = {"raw": growth_raw, "shrunk": shrunk.estimate, "lower": shrunk.lower}[cfg.growth_estimate]
     novelty = np.where(any_seen, np.clip(1.0 - (start - first) / cfg.novelty_years, 0.0, 1.0), 0.0)
     persistence = seen[:, recent].sum(axis=1) / cfg.recent_years
     score = cfg.weight_growth * growth + cfg.weight_novelty * novelty + cfg.weight_persistence * persistence
@@ -159,6 +171,10 @@ def score_emergence(counts: pd.DataFrame, totals: pd.Series, cfg: EmergenceConfi
             "base_share": base_share,
             "recent_share": recent_share,
             "growth": growth,
+            "growth_raw": growth_raw,
+            "growth_shrunk": shrunk.estimate,
+            "growth_lower": shrunk.lower,
+            "growth_prior": np.full(len(counts), shrunk.kappa),
             "novelty": novelty,
             "persistence": persistence,
             "score": score,

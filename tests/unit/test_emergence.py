@@ -72,6 +72,10 @@ def test_synthetic_topics() -> None:
         "base_share",
         "recent_share",
         "growth",
+        "growth_raw",
+        "growth_shrunk",
+        "growth_lower",
+        "growth_prior",
         "novelty",
         "persistence",
         "score",
@@ -83,15 +87,27 @@ def test_synthetic_topics() -> None:
     new = out.loc[NEW]
     # Recent 2022-24: 25 of 300 documents; base 2019-21: 0 of 300.
     assert new["recent_count"] == 25 and new["base_count"] == 0 and new["first_year"] == 2022
-    assert abs(new["growth"] - math.log2(((25 + 0.5) / 301) / ((0 + 0.5) / 301))) < 1e-12  # log2(51)
+    assert abs(new["growth_raw"] - math.log2(((25 + 0.5) / 301) / ((0 + 0.5) / 301))) < 1e-12  # log2(51)
+    # Shrunk (the default growth): windows of 300 documents each, so m = 1/2 and the prior adds
+    # kappa/2 documents to each; kappa is estimated once for the corpus (tests/unit/test_shrunk_growth.py).
+    kappa = float(new["growth_prior"])
+    assert (out["growth_prior"] == kappa).all() and 0 < kappa < 10
+    shrunk = math.log2((25 + kappa / 2) / (0 + kappa / 2))
+    assert abs(new["growth_shrunk"] - shrunk) < 1e-12 and new["growth"] == new["growth_shrunk"]
+    assert 0 < new["growth_shrunk"] < new["growth_raw"] and new["growth_lower"] < new["growth_shrunk"]
     assert new["novelty"] == 1.0 and new["persistence"] == 1.0 and bool(new["emerging"])
-    assert abs(new["score"] - (0.6 * math.log2(51) + 0.2 * 1 + 0.2 * 1)) < 1e-12
+    assert abs(new["score"] - (0.6 * shrunk + 0.2 * 1 + 0.2 * 1)) < 1e-12
+    as_raw = score_emergence(counts, totals, EmergenceConfig(growth_estimate="raw"))
+    assert abs(as_raw.loc[NEW, "score"] - (0.6 * math.log2(51) + 0.2 * 1 + 0.2 * 1)) < 1e-12
+    as_lower = score_emergence(counts, totals, EmergenceConfig(growth_estimate="lower"))
+    assert (as_lower["growth"] == out["growth_lower"]).all()
     flat = out.loc[FLAT]
     assert abs(flat["growth"]) < 1e-12 and not flat["emerging"]
     assert flat["novelty"] == 0.0 and flat["first_year"] == 2015  # 2015 <= 2022 - 6
     declining = out.loc[DECLINING]
     assert declining["growth"] < 0 and not declining["emerging"]
-    assert abs(declining["growth"] - math.log2(15.5 / 60.5)) < 1e-12
+    assert abs(declining["growth_raw"] - math.log2(15.5 / 60.5)) < 1e-12
+    assert abs(declining["growth"] - math.log2((15 + kappa / 2) / (60 + kappa / 2))) < 1e-12
     # First seen 2019, 3 of novelty_years=6 before the window start 2022: novelty 1 - 3/6.
     assert abs(out.loc[MIDDLE, "novelty"] - 0.5) < 1e-12
     assert not out.loc[MIDDLE, "emerging"]  # 3 recent documents < min_recent_docs 5
@@ -114,17 +130,18 @@ def test_thresholds_gate_emerging() -> None:
 
 def test_more_recent_documents_never_lower_growth() -> None:
     # A fixed end year: with an implicit one, documents added to a thin last year can move the window.
-    cfg = EmergenceConfig(end_year=2024)
+    # A fixed prior weight too: an estimated one is refitted on the new counts (docs/METHODS.md 1.3).
+    cfg = EmergenceConfig(end_year=2024, growth_prior_documents=3.0)
     rng = np.random.default_rng(0)
     for _ in range(30):
         counts = pd.DataFrame(rng.integers(0, 6, size=(3, 10)), columns=YEARS).rename_axis("topic_id")
         totals = counts.sum(axis=0) + pd.Series(rng.integers(0, 40, size=10), index=YEARS)
-        before = score_emergence(counts, totals, cfg)["growth"]
+        before = score_emergence(counts, totals, cfg)[["growth_raw", "growth_shrunk"]]
         year, topic, extra = int(rng.integers(2022, 2025)), int(rng.integers(0, 3)), int(rng.integers(1, 20))
         counts.loc[topic, year] += extra
         totals[year] += extra  # the added documents are documents of the corpus too
-        after = score_emergence(counts, totals, cfg)["growth"]
-        assert after[topic] > before[topic]
+        after = score_emergence(counts, totals, cfg)[["growth_raw", "growth_shrunk"]]
+        assert (after.loc[topic] > before.loc[topic]).all()
 
 
 def test_years_after_end_year_change_nothing() -> None:
@@ -150,7 +167,8 @@ def test_degenerate_inputs_give_finite_outputs() -> None:
     one_year = series({0: [7], 1: [0]}, years=[2024])
     out = score_emergence(one_year, pd.Series([10], index=[2024]), EmergenceConfig(min_year_docs=5))
     assert _finite(out) and out.loc[0, "base_count"] == 0 and out.loc[0, "novelty"] == 1.0
-    assert abs(out.loc[0, "growth"] - math.log2((7.5 / 11) / (0.5 / 1))) < 1e-12
+    assert abs(out.loc[0, "growth_raw"] - math.log2((7.5 / 11) / (0.5 / 1))) < 1e-12
+    assert (out["growth"] == 0).all()  # no base documents at all: no ratio to shrink toward
     empty_years = series({0: [0, 0, 0], 1: [0, 0, 0]}, years=[2022, 2023, 2024])
     zero_totals = pd.Series([0, 0, 0], index=[2022, 2023, 2024])
     out = score_emergence(empty_years, zero_totals, EmergenceConfig(end_year=2024))
