@@ -1,10 +1,10 @@
 """Portable numeric kernels: the same inputs give the same vectors and topics on any x86-64 CPU with AVX2.
 
 torch (ATen), MKL and numba pick their CPU kernels when they load, by what the CPU offers. The
-reproducibility probe (docs/BENCHMARKS.md, "What varies between machines") measured what that changes:
-ATen's AVX-512 kernels give embeddings 1e-7 away from its AVX2 ones, and numba code generated for
-this CPU gives other topics (adjusted Rand 0.92) than generic code on the same vectors. Thread counts
-changed nothing. So, before any of them loads, ``import s3text`` asks all three for the kernels every
+reproducibility probe (``bench/bench_repro.py``; docs/BENCHMARKS.md, "What varies between machines")
+measures what that changes: ATen's AVX-512 kernels give embeddings a rounding error away from its
+AVX2 ones, and numba code generated for the host CPU gives other topics than generic code on the
+same vectors, while thread counts change nothing. So, before any of them loads, ``import s3text`` asks all three for the kernels every
 such CPU shares: ATen AVX2, MKL's AVX2 code path (its conditional numerical reproducibility mode)
 and numba's generic target. A variable the user set wins; ``S3TEXT_KERNELS=native`` keeps the
 libraries' own choices (faster on some CPUs, reproducible only on the same CPU). run.json records
