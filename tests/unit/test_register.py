@@ -11,6 +11,7 @@ import pytest
 
 from s3text.errors import InputError
 from s3text.gazetteer import Gazetteer
+from s3text.organisations import legal_form
 from s3text.records import Actor
 from s3text.regions import NutsTable, RegionResolver
 from s3text.register import REGISTER_COLUMNS, OrganisationRegister
@@ -124,3 +125,12 @@ def test_malformed_register_names_file_row_and_field(tmp_path: Path) -> None:
     ragged = _write(tmp_path / "ragged.csv.gz", [header, rows[0][:3]])
     with pytest.raises(InputError, match=r"ragged\.csv\.gz, row 2: 3 fields, expected 5"):
         OrganisationRegister.load(ragged)
+
+
+@pytest.mark.parametrize(("name", "form"), [
+    ("Microsoft Corporation", "corporation"), ("MICROSOFT CORP.", "corporation"), ("MICROSOFT NV", "nv"),
+    ("PRECITEC GMBH & CO KG", "gmbh co kg"), ("Telefonica, S.A.", "sa"), ("Siemens Aktiengesellschaft", ""),
+    ("Aison Co., Ltd.", "co ltd"), ("Aison Company Limited", "co ltd"),
+])
+def test_legal_form_spellings(name: str, form: str) -> None:
+    assert legal_form(name) == form
