@@ -1,6 +1,7 @@
 """Place actors in NUTS regions: a source's NUTS code (converted from its NUTS version where
 needed, :mod:`s3text.nuts_versions`), else city through the LAU gazetteer (NUTS-3,
-:mod:`s3text.gazetteer`), else the country (NUTS-0). Data: ``data/nuts/`` (see its SOURCE.md),
+:mod:`s3text.gazetteer`), else the name in an organisation register with addresses
+(:mod:`s3text.register`), else the country (NUTS-0). Data: ``data/nuts/`` (see its SOURCE.md),
 rebuilt by ``scripts/build_gazetteer.py`` and ``scripts/build_nuts_correspondence.py``."""
 
 from __future__ import annotations
@@ -104,7 +105,8 @@ GUESS_VERSIONS = ("2024", "2016", "2013")
 
 
 class RegionResolver:
-    """Resolve actors to regions: source NUTS code, then gazetteer (city), then country.
+    """Resolve actors to regions: source NUTS code, then gazetteer (city), then the register (name,
+    when one is given), then country; an actor left without a region below country level gets a reason.
 
     With a :class:`~s3text.nuts_versions.NutsConverter`, a source code of another NUTS version is
     converted to the table's version (a split region gives the region containing all its parts).
@@ -257,4 +259,3 @@ def load_region_sets(path: Path | str, name: str | None = None) -> dict[str, fro
 def region_in_set(code: str | None, codes: frozenset[str] | set[str]) -> bool:
     """True when ``code`` or one of its ancestors (by prefix) is in ``codes``."""
     return code is not None and any(code[:n] in codes for n in range(2, len(code) + 1))
-
