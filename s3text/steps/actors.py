@@ -20,16 +20,17 @@ from s3text.register import OrganisationRegister
 from s3text.store import Store
 from s3text.units import RegionUnits, source_coverage
 
-# Actors placed only this coarsely are placed again each run: a register or gazetteer added or
-# mended since may now find their city.
-_RETRY = ("unresolved", "country")
+# Actors placed this coarsely or not at all are placed again each run, as a register or gazetteer
+# added or mended since may find their city; so are those the register placed, so that a changed or
+# removed register (regions.organisation_register) takes effect.
+_RETRY = ("unresolved", "country", "register")
 
 
 def regions(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
-    """Give each actor not yet placed (or placed at country level or not at all) a NUTS region: source
-    code brought to ``regions.nuts_version``, gazetteer, organisation register, or country. Report how
-    finely all actors are placed, and per source how many documents have an actor at ``regions.level``
-    and why the others have none."""
+    """Give each actor not yet placed (or placed at country level, by the register, or not at all) a
+    NUTS region: source code brought to ``regions.nuts_version``, gazetteer, organisation register, or
+    country. Report how finely all actors are placed, and per source how many documents have an actor
+    at ``regions.level`` and why the others have none."""
     rc = cfg.regions
     with Store(cfg.store) as store:
         todo = store.query(

@@ -17,22 +17,22 @@ from tests.support import ROOT, small_config
 
 
 @pytest.fixture(scope="module")
-def summaries(tmp_path_factory: pytest.TempPathFactory) -> dict[int, dict[str, Any]]:
+def summaries(tmp_path_factory: pytest.TempPathFactory) -> dict[int | str, dict[str, Any]]:
     """The regions step's summary on the default config's sources (ingest only, no model), at
-    NUTS-2 and then, on the same store, at NUTS-0."""
+    NUTS-2, then on the same store at NUTS-0, then without the register."""
     folder = tmp_path_factory.mktemp("regions-step")
-    out = {}
-    for level in (2, 0):
+    out: dict[int | str, dict[str, Any]] = {}
+    for key, sets in ((2, ["regions.level=2"]), (0, ["regions.level=0"]),
+                      ("no register", ["regions.organisation_register=null"])):
         cfg = load_config(ROOT / "configs" / "default.yaml", [
-            f"store={folder / 's3text.duckdb'}", f"out_dir={folder / 'out'}", f"regions.level={level}",
-        ]).resolve_paths(ROOT)
-        if level == 2:
+            f"store={folder / 's3text.duckdb'}", f"out_dir={folder / 'out'}", *sets]).resolve_paths(ROOT)
+        if key == 2:
             steps.ingest(cfg, "r1")
-        out[level] = steps.regions(cfg, f"r{level}")
+        out[key] = steps.regions(cfg, f"r{key}")
     return out
 
 
-def test_sources_without_actors_are_said_so(summaries: dict[int, dict[str, Any]]) -> None:
+def test_sources_without_actors_are_said_so(summaries: dict[int | str, dict[str, Any]]) -> None:
     s = summaries[2]
     assert s["level"] == 2
     assert s["sources"]["patentsview_nn"] == "0 of 896 documents have an actor placed at NUTS-2 (896: no actors)"
@@ -41,7 +41,7 @@ def test_sources_without_actors_are_said_so(summaries: dict[int, dict[str, Any]]
 
 
 def test_assignees_are_placed_through_the_register_and_the_rest_explained(
-        summaries: dict[int, dict[str, Any]]) -> None:
+        summaries: dict[int | str, dict[str, Any]]) -> None:
     google = summaries[2]["by_source"]["google_patents_deep_learning"]
     assert google["documents"] == 650
     # Siemens Aktiengesellschaft (Munich), Siemens Healthcare GmbH (Erlangen), ... are in the register.
@@ -54,7 +54,7 @@ def test_assignees_are_placed_through_the_register_and_the_rest_explained(
     assert (fp7["documents"], fp7["documents_placed"]) == (286, 286)
 
 
-def test_level_zero_counts_country_placements(summaries: dict[int, dict[str, Any]]) -> None:
+def test_level_zero_counts_country_placements(summaries: dict[int | str, dict[str, Any]]) -> None:
     at2, at0 = summaries[2]["by_source"], summaries[0]["by_source"]
     assert summaries[0]["level"] == 0
     assert summaries[0]["sources"]["cordis_fp7"].startswith("286 of 286 documents have an actor placed at "
@@ -65,6 +65,14 @@ def test_level_zero_counts_country_placements(summaries: dict[int, dict[str, Any
     # Placed again at NUTS-0 only those placed at country level or not at all, and with the same result.
     assert summaries[0]["actors_placed_new"] == 0
     assert summaries[0]["actors_by_method"] == summaries[2]["actors_by_method"]
+
+
+def test_removing_the_register_takes_its_placements_back(summaries: dict[int | str, dict[str, Any]]) -> None:
+    off = summaries["no register"]
+    assert off["actors_by_method"]["register"] == 0 and off["actors_placed_again"] > 0
+    assert off["actors_by_method"]["gazetteer"] == summaries[2]["actors_by_method"]["gazetteer"]
+    assert off["sources"]["google_patents_deep_learning"] == (
+        f"0 of 650 documents have an actor placed at NUTS-2 (650: {REASONS['no_place']})")
 
 
 def test_capacity_runs_at_nuts0(tmp_path: Path, small_run_store: tuple[Path, str]) -> None:
