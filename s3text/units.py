@@ -65,9 +65,9 @@ def source_coverage(links: pd.DataFrame, units: RegionUnits) -> dict[str, Any]:
     """Per source: documents with at least one actor placed at the analysis level, and why not the others.
 
     ``links`` has one row per (document, actor), with ``source``, ``doc_id``, ``actor_id`` (None for
-    a document without actors), ``nuts_code``, ``level`` and ``reason`` (of ``actor_regions``);
-    an actor counts where ``units`` gives it a unit. A document not
-    placed gets the reason of its actor closest to a place, in the order of :data:`REASONS`.
+    a document without actors), ``nuts_code``, ``level`` and ``reason`` (of ``actor_regions``). An
+    actor counts where ``units`` gives it a unit; a document without such an actor gets the reason
+    of its actor closest to a place, in the order of :data:`~s3text.regions.REASONS`.
     """
     rank = {key: i for i, key in enumerate(REASONS)}
     out: dict[str, Any] = {}
