@@ -20,6 +20,7 @@ __all__ = ["COUNTRY_ALIASES", "canonical_country", "country_code", "fold_country
 COUNTRY_ALIASES = {"GB": "UK", "GR": "EL"}
 # Codes that are no ISO 3166 code but that CORDIS writes: Greece, the UK, Kosovo.
 _CORDIS_ONLY = frozenset({"EL", "UK", "XK"})
+_KNOWN = frozenset(COUNTRY_NAMES.values())  # every ISO 3166 code CLDR names
 _NON_ALNUM = re.compile(r"[\W_]+")
 
 
@@ -48,6 +49,3 @@ def country_code(value: str | None) -> str | None:
         code = canonical_country(text)
         return code if code in _KNOWN or code in _CORDIS_ONLY else None
     return COUNTRY_NAMES.get(fold_country(text))
-
-
-_KNOWN = frozenset(COUNTRY_NAMES.values())
