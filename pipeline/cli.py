@@ -291,6 +291,8 @@ def print_summary(manifest: dict[str, Any]) -> None:
         files.add_row(f["source"], Path(f["file"]).name, f["encoding"] or "", *(str(f[k]) for k in counts))
     if files.row_count:
         console.print(files)
+    for source, line in s["regions"].get("sources", {}).items():  # what each source gives capacity
+        console.print(f"regions, {source}: {line}")
     if s["ingest"]["documents_new"] == 0 and s["embed"]["embeddings_new"] == 0:
         console.print("Nothing new: no document added and no embedding computed; results refreshed from the store.")
     console.print("Wrote " + ", ".join(s["export"]["files"]) + ", and run.json")

@@ -46,7 +46,7 @@ class TableMapping(_Model):
     actors: str | None = None  # actor names, several split by actors_separator
     # also splits country, city and region: one value for every actor, or one per actor in order
     actors_separator: str = ";"
-    country: str | None = None  # ISO-2 country of the actors
+    country: str | None = None  # country of the actors: ISO-2, CORDIS (EL, UK) or a name ("Denmark", "Danmark")
     city: str | None = None
     # a NUTS code goes to the actors (or, without actors, to the document); a name such as "Tirol"
     # is kept in extra["region"] and never turned into a place
@@ -94,7 +94,11 @@ class RegionsConfig(_Model):
     region_sets: Path = Path("data/nuts/alpine_space_2021_2027_nuts2.csv")
     # Eurostat correspondence tables (2013/2016/2021/2024) that bring a source's codes to nuts_version
     nuts_correspondence: Path | None = Path("data/nuts/nuts_correspondence.csv")
-    level: int = Field(default=2, ge=0, le=3)  # level at which capacity is measured
+    # Organisations with addresses (org_id, name, country, postcode, city) that place actors given by
+    # name only (patent assignees, host institutions); None: no register
+    organisation_register: Path | None = Path("data/organisations/cordis_fp7_organisations.csv.gz")
+    # level at which capacity is measured; 0 (countries) where sources give countries only
+    level: int = Field(default=2, ge=0, le=3)
     # Named S3 regions that are not one NUTS unit at `level`: name -> NUTS code prefixes.
     groupings: dict[str, tuple[str, ...]] = Field(default_factory=dict)
 
@@ -305,7 +309,7 @@ class PipelineConfig(_Model):
             if src["companion"] is not None:
                 src["companion"] = fix(src["companion"])
             src["tables"] = {role: fix(p) for role, p in src["tables"].items()}
-        for key in ("nuts_table", "gazetteer", "region_sets", "nuts_correspondence"):
+        for key in ("nuts_table", "gazetteer", "region_sets", "nuts_correspondence", "organisation_register"):
             if data["regions"][key] is not None:
                 data["regions"][key] = fix(data["regions"][key])
         if data["organisations"]["overrides"] is not None:

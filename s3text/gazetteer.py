@@ -8,18 +8,18 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
-from functools import lru_cache
 from pathlib import Path
 
+from s3text.countries import COUNTRY_ALIASES, canonical_country
 from s3text.refdata import int_field, read_columns
 from s3text.textfold import LETTERS, strip_accents
 
 log = logging.getLogger(__name__)
 
+__all__ = ["COUNTRY_ALIASES", "Gazetteer", "canonical_country"]
+
 _Entry = tuple[int, str, str]  # (population, NUTS-3 code, LAU name) of a gazetteer key
 
-# CORDIS and Eurostat write UK and EL; ISO 3166 writes GB and GR.
-COUNTRY_ALIASES = {"GB": "UK", "GR": "EL"}
 _GAZETTEER_COLUMNS = ("country", "name", "nuts3_code", "population")
 
 
@@ -61,14 +61,6 @@ _LATIN = ("a v g d e z i th i k l m n x o p r s s t i f ch ps o "
           "a b v g d e zh z i k l m n o p r s t u f h ts ch sh sht a y yu ya gj kj j lj nj dzh dz")
 _SCRIPT = str.maketrans(dict(zip("αβγδεζηθικλμνξοπρσςτυφχψωабвгдежзиклмнопрстуфхцчшщъьюяѓќјљњџѕ",
                                  _LATIN.split(), strict=True)))
-
-
-@lru_cache(maxsize=512)
-def canonical_country(country: str | None) -> str | None:
-    if not country or not country.strip():
-        return None
-    cc = country.strip().upper()
-    return COUNTRY_ALIASES.get(cc, cc)
 
 
 def _fold(text: str, umlauts: bool) -> list[str]:

@@ -66,6 +66,8 @@ CONNECTORS = frozenset({
 _DOTTED = re.compile(r"\b(?:\w\.)+\w?\.?|\b[a-z]/[a-z]\b")  # e.V., S.p.A., d.o.o., C.I.R.A.D., a/s
 _TRAILING_PAREN = re.compile(r"\(([^()]*)\)\s*$")
 _DANGLING = frozenset({"and", "und", "et"})  # left by "& Co" once the legal form is gone
+# One spelling per legal form, so "Corp." and "Corporation" compare equal in legal_form.
+_LEGAL_SPELLINGS = {"corp": "corporation", "incorporated": "inc", "limited": "ltd", "company": "co"}
 OverrideAction = Literal["merge", "split"]
 
 
@@ -123,17 +125,34 @@ def _split_acronym(name: str) -> tuple[str, str | None]:
 
 
 def _tokens(name: str, keep_one: bool = False) -> list[str]:
+    tokens, _ = _strip_legal_form(name, keep_one)
+    # "CENTRE NATIONAL DE LA RECHERCHE SCIENTIFIQUE CNRS": a bare trailing acronym of the words before
+    if len(tokens) > 2 and tokens[-1] == "".join(t[0] for t in tokens[:-1] if t not in CONNECTORS):
+        tokens.pop()
+    return tokens
+
+
+def _strip_legal_form(name: str, keep_one: bool) -> tuple[list[str], list[str]]:
+    """(tokens, trailing legal-form tokens removed from them, in name order)."""
     text = re.sub(r"\b(\w)\.\s(?=\w\.)", r"\1.", _fold(name))  # "d. d." is "d.d."
     text = _DOTTED.sub(lambda m: m.group(0).replace(".", "").replace("/", ""), text)
     tokens = re.sub(r"[\W_]+", " ", text).split()
     if len(tokens) > 1 and tokens[0] == "the":
         tokens = tokens[1:]
+    dropped: list[str] = []
     while len(tokens) > int(keep_one) and (tokens[-1] in LEGAL_FORMS or tokens[-1] in _DANGLING):
-        tokens.pop()
-    # "CENTRE NATIONAL DE LA RECHERCHE SCIENTIFIQUE CNRS": a bare trailing acronym of the words before
-    if len(tokens) > 2 and tokens[-1] == "".join(t[0] for t in tokens[:-1] if t not in CONNECTORS):
-        tokens.pop()
-    return tokens
+        dropped.insert(0, tokens.pop())
+    return tokens, dropped
+
+
+def legal_form(name: str) -> str:
+    """The trailing legal form :func:`normalise_name` drops ("corporation", "gmbh", "gmbh co kg"), "" if none.
+
+    Two names with one key but different legal forms ("Microsoft Corporation", "MICROSOFT NV") are
+    often a parent and its national subsidiary; a caller that has no country to tell them apart
+    compares these."""
+    _, dropped = _strip_legal_form(_split_acronym(name)[0], keep_one=True)
+    return " ".join(_LEGAL_SPELLINGS.get(t, t) for t in dropped if t not in _DANGLING)
 
 
 def normalise_name(name: str) -> str:

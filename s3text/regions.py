@@ -1,6 +1,7 @@
 """Place actors in NUTS regions: a source's NUTS code (converted from its NUTS version where
 needed, :mod:`s3text.nuts_versions`), else city through the LAU gazetteer (NUTS-3,
-:mod:`s3text.gazetteer`), else the country (NUTS-0). Data: ``data/nuts/`` (see its SOURCE.md),
+:mod:`s3text.gazetteer`), else the name in an organisation register with addresses
+(:mod:`s3text.register`), else the country (NUTS-0). Data: ``data/nuts/`` (see its SOURCE.md),
 rebuilt by ``scripts/build_gazetteer.py`` and ``scripts/build_nuts_correspondence.py``."""
 
 from __future__ import annotations
@@ -12,17 +13,32 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from s3text.gazetteer import Gazetteer, canonical_country
+from s3text.countries import canonical_country, country_code
+from s3text.gazetteer import Gazetteer
 from s3text.nuts_versions import NutsConverter, normalise_code
 from s3text.records import Actor
 from s3text.refdata import int_field, read_columns
+from s3text.register import OrganisationRegister
 
-__all__ = ["GUESS_VERSIONS", "LEGACY_VERSIONS", "Gazetteer", "NutsTable", "RegionMatch", "RegionResolver",
-           "canonical_country", "load_region_sets", "region_in_set", "resolution_report"]
+__all__ = ["GUESS_VERSIONS", "LEGACY_VERSIONS", "REASONS", "Gazetteer", "NutsTable", "RegionMatch",
+           "RegionResolver", "canonical_country", "load_region_sets", "region_in_set", "resolution_report"]
 
 log = logging.getLogger(__name__)
 
-Method = Literal["source", "gazetteer", "country", "unresolved"]
+Method = Literal["source", "gazetteer", "register", "country", "unresolved"]
+METHODS: tuple[Method, ...] = ("source", "gazetteer", "register", "country", "unresolved")
+# Why an actor (``RegionMatch.reason``) or a document (the regions step's summary) has no region at
+# the analysis level, in the words the run summary uses. An actor placed at country level keeps the
+# register's reason (not_in_register, ambiguous_register) when the register was tried.
+REASONS = {
+    "no_actors": "no actors",
+    "too_coarse": "actors placed only above the analysis level (country level only)",
+    "ambiguous_register": "actor names match organisation register entries in different places",
+    "not_in_register": "actor names not found in the organisation register",
+    "outside_nuts": "actors in countries outside NUTS",
+    "unknown_country": "actors whose country is not a known country code or name",
+    "no_place": "actors without city, country or NUTS code (and no organisation register to look names up)",
+}
 
 # The UK left NUTS in 2021; the gazetteer (and older CORDIS data) keep its NUTS 2016 codes.
 LEGACY_VERSIONS = {"UK": "2016"}
@@ -77,6 +93,7 @@ class RegionMatch:
     note: str | None = None  # e.g. why a source code was not used, or how it was converted
     source_code: str | None = None  # the NUTS code the source gave (upper case, no spaces)
     source_version: str | None = None  # its NUTS version: as the source said, or the one it matched
+    reason: str | None = None  # a key of REASONS when not placed below country level
 
 
 # For a code whose source does not say the version: after the target version, newest first.
@@ -88,19 +105,21 @@ GUESS_VERSIONS = ("2024", "2016", "2013")
 
 
 class RegionResolver:
-    """Resolve actors to regions: source NUTS code, then gazetteer (city), then country.
+    """Resolve actors to regions: source NUTS code, then gazetteer (city), then the register (name,
+    when one is given), then country; an actor left without a region below country level gets a reason.
 
     With a :class:`~s3text.nuts_versions.NutsConverter`, a source code of another NUTS version is
     converted to the table's version (a split region gives the region containing all its parts).
     """
 
     def __init__(self, nuts: NutsTable, gazetteer: Gazetteer, converter: NutsConverter | None = None,
-                 target_version: str | None = None) -> None:
+                 target_version: str | None = None, register: OrganisationRegister | None = None) -> None:
         if target_version is not None and target_version != nuts.version:
             raise ValueError(f"target version {target_version} differs from the NUTS table's {nuts.version}")
         self.nuts = nuts
         self.gazetteer = gazetteer
         self.converter = converter
+        self.register = register
         self._cache: dict[tuple[str | None, ...], RegionMatch] = {}
 
     @property
@@ -108,12 +127,15 @@ class RegionResolver:
         return self.nuts.version
 
     def _match(self, code: str, method: Method, note: str | None,
-               source: tuple[str | None, str | None] = (None, None)) -> RegionMatch:
+               source: tuple[str | None, str | None] = (None, None), reason: str | None = None) -> RegionMatch:
         version = None if self.nuts.is_valid(code) else LEGACY_VERSIONS.get(code[:2])
         if version:  # UK: NUTS 2016, not in the table, so no label
-            return RegionMatch(code, len(code) - 2, version, method, None, note, *source)
+            return RegionMatch(code, len(code) - 2, version, method, None, note, *source, reason)
         nuts = self.nuts
-        return RegionMatch(code, nuts.level(code), nuts.version, method, nuts.label(code), note, *source)
+        return RegionMatch(code, nuts.level(code), nuts.version, method, nuts.label(code), note, *source, reason)
+
+    def _is_nuts_country(self, cc: str | None) -> bool:
+        return cc is not None and (self.nuts.level(cc) == 0 or cc in LEGACY_VERSIONS)
 
     def _from_source(self, code: str, version: str | None) -> tuple[RegionMatch | None, str | None, str | None]:
         """(match, note, version the code was read in) for a source's NUTS code."""
@@ -164,16 +186,30 @@ class RegionResolver:
         hit = self.gazetteer.lookup(actor.country, actor.city)
         if hit:
             return self._match(hit, "gazetteer", note, source)
-        cc = canonical_country(actor.country)
-        if cc and (self.nuts.level(cc) == 0 or cc in LEGACY_VERSIONS):
-            return self._match(cc, "country", note, source)
-        return RegionMatch(None, None, self.nuts.version, "unresolved", None, note, *source)
+        cc, reason = canonical_country(actor.country), None
+        if self.register is not None and actor.name.strip():
+            found = self.register.match(actor.name, cc, self.gazetteer)
+            note = "; ".join(filter(None, (note, found.note)))
+            if found.outcome != "placed":
+                reason = "ambiguous_register" if found.outcome == "ambiguous" else "not_in_register"
+            elif found.code and (len(found.code) > 2 or (cc is None and self._is_nuts_country(found.code))):
+                return self._match(found.code, "register", note, source)
+            elif cc is None:  # the register knows it, in a country outside NUTS
+                cc = found.code
+        if cc is not None and self._is_nuts_country(cc):
+            return self._match(cc, "country", note, source, reason)
+        if cc:
+            reason = "outside_nuts" if country_code(cc) else "unknown_country"
+        return RegionMatch(None, None, self.nuts.version, "unresolved", None, note, *source,
+                           reason or "no_place")
 
     def resolve_many(self, actors: Iterable[Actor]) -> list[RegionMatch]:
-        """Resolve in order; repeated (country, city, NUTS code, version) are looked up once."""
+        """Resolve in order; repeated (country, city, NUTS code, version, and with a register the
+        name) are looked up once."""
         out = []
         for actor in actors:
-            key = (actor.country, actor.city, actor.nuts_code, actor.nuts_version)
+            key = (actor.country, actor.city, actor.nuts_code, actor.nuts_version,
+                   actor.name if self.register is not None else None)
             match = self._cache.get(key)
             if match is None:
                 match = self._cache[key] = self.resolve(actor)
@@ -193,7 +229,7 @@ def resolution_report(matches: Iterable[Any]) -> dict[str, Any]:
     version than the one they were placed in; ``recoded`` those whose code changed on the way.
     """
     by_level = dict.fromkeys((*_LEVELS.values(), "unresolved"), 0)
-    by_method: dict[str, int] = dict.fromkeys(("source", "gazetteer", "country", "unresolved"), 0)
+    by_method: dict[str, int] = dict.fromkeys(METHODS, 0)
     converted = recoded = n = 0
     for m in matches:
         n += 1

@@ -24,7 +24,7 @@ from s3text.records import Document, QuarantineRecord
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -177,6 +177,11 @@ CREATE TABLE robots_cache (
     body VARCHAR);
 """
 
+_V6 = """
+ALTER TABLE actor_regions ADD COLUMN note VARCHAR;
+ALTER TABLE actor_regions ADD COLUMN reason VARCHAR;
+"""
+
 # version -> SQL that upgrades a store from version-1 to version. Version 1 is the base schema;
 # version 2 adds topic lineage, series per source and region, complexity and density_ext;
 # version 3 the analysts' decisions and their audit log (never written by a refresh); version 4
@@ -185,7 +190,10 @@ CREATE TABLE robots_cache (
 # Version 5: the website crawler's frontier, page history (one version per changed text; `web_pages`,
 # the latest version and last fetch of each page, is a view over it and the frontier), pending
 # documents (written before `documents`, so a killed crawl loses nothing), robots.txt cache.
-MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5}
+# Version 6: each placement's evidence or why-not in words (`actor_regions.note`: the organisation
+# register entry used, a source code not used) and, for an actor not placed below country level,
+# the reason key (`actor_regions.reason`, s3text.regions.REASONS).
+MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5, 6: _V6}
 
 # Tables whose rows belong to one run; `replace_run_table` rewrites them wholesale.
 RUN_TABLES = (

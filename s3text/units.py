@@ -8,12 +8,14 @@ to the NUTS version of the table they are checked against.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
 from s3text.errors import ConfigError
-from s3text.regions import NutsTable
+from s3text.regions import REASONS, NutsTable
 
 
 class RegionUnits:
@@ -53,3 +55,47 @@ class RegionUnits:
 
     def label(self, unit: str, nuts: NutsTable) -> str | None:
         return unit if unit in self.groupings else nuts.label(unit)
+
+
+def _level_name(level: int) -> str:
+    return "country level (NUTS-0)" if level == 0 else f"NUTS-{level}"
+
+
+def source_coverage(links: pd.DataFrame, units: RegionUnits) -> dict[str, Any]:
+    """Per source: documents with at least one actor placed at the analysis level, and why not the others.
+
+    ``links`` has one row per (document, actor), with ``source``, ``doc_id``, ``actor_id`` (None for
+    a document without actors), ``nuts_code``, ``level`` and ``reason`` (of ``actor_regions``). An
+    actor counts where ``units`` gives it a unit; a document without such an actor gets the reason
+    of its actor closest to a place, in the order of :data:`~s3text.regions.REASONS`.
+    """
+    rank = {key: i for i, key in enumerate(REASONS)}
+    out: dict[str, Any] = {}
+    for source, rows in links.groupby("source", sort=True):
+        docs: dict[str, str | None] = {}  # doc_id -> None (placed) or its reason
+        actors, placed_actors = set(), set()
+        for doc_id, actor_id, code, lv, reason in rows[["doc_id", "actor_id", "nuts_code", "level", "reason"]] \
+                .itertuples(index=False, name=None):
+            if actor_id is None:
+                docs[doc_id] = "no_actors"
+                continue
+            actors.add(actor_id)
+            lv = None if lv is None or lv != lv else int(lv)  # a frame's missing level is NaN
+            if units.unit(code, lv) is not None:
+                placed_actors.add(actor_id)
+                docs[doc_id] = None
+                continue
+            why = "too_coarse" if code is not None else (reason if reason in rank else "no_place")
+            if doc_id not in docs or (docs[doc_id] is not None and rank[why] < rank[str(docs[doc_id])]):
+                docs[doc_id] = why
+        placed = sum(v is None for v in docs.values())
+        reasons = Counter(v for v in docs.values() if v is not None)
+        unplaced = {REASONS[k]: reasons[k] for k in REASONS if reasons[k]}
+        why_not = "; ".join(f"{n}: {text}" for text, n in unplaced.items())
+        out[str(source)] = {
+            "documents": len(docs), "documents_placed": placed, "actors": len(actors),
+            "actors_placed": len(placed_actors), "documents_unplaced": unplaced,
+            "summary": f"{placed} of {len(docs)} documents have an actor placed at {_level_name(units.level)}"
+                       + (f" ({why_not})" if why_not else ""),
+        }
+    return out

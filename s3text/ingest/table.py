@@ -26,6 +26,11 @@ not obvious from the code:
   ``extra["region"]`` and nothing is derived from it: region names are ambiguous, and placing actors
   from city + country is the regions step's job. Country and city of a row without actors go to
   ``extra`` too.
+* Country: an ISO-2 code, CORDIS's EL/UK, or a name in English or a national language ("Denmark",
+  "Danmark", "Österreich"; case and accents ignored) becomes the code the pipeline uses
+  (:func:`s3text.countries.country_code`). An unknown value is kept as given and logged as a warning
+  naming file, row and column (once per value and file); the regions step then counts its actors
+  under "unknown country".
 * Language: a two-letter code (``en``, ``DE``, ``fr-CH`` -> ``fr``); anything else is not guessed,
   it is kept in ``extra["language_unrecognised"]``.
 * Quarantine reasons: missing_id, duplicate_id (an id accepted earlier in the file), bad_date,
@@ -47,6 +52,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from s3text.config import TableMapping
+from s3text.countries import country_code
 from s3text.errors import ConfigError, InputError
 from s3text.ingest._common import Problem, Quarantine, norm_space, parse_date
 from s3text.ingest.tabular import KEYED, Row, Table, open_table, scalar_text, table_kind
@@ -159,6 +165,7 @@ class _Rows:
         self.mapped: dict[str, str] = {k: getattr(mapping, k) for k in _KEYS if getattr(mapping, k) is not None}
         self.columns = frozenset(self.mapped.values())
         self.seen: set[str] = set()
+        self.unknown_countries: set[str] = set()
 
     def item(self, row: Row) -> Document | QuarantineRecord:
         try:
@@ -202,7 +209,7 @@ class _Rows:
             raise _Reject(text_column, "empty_text", f"{' and '.join(filter(None, (m.title, m.text)))} empty")
         if self.require_abstract and m.text and not text:
             raise _Reject(m.text, "missing_abstract", f"{m.text} is empty and an abstract is required")
-        actors, nuts_codes, extra = self._places(values)
+        actors, nuts_codes, extra = self._places(values, row)
         if precision != "day":
             extra["date_precision"] = precision
         language = self._text(values, "language").strip()
@@ -238,7 +245,20 @@ class _Rows:
         except ValueError as exc:
             raise _Reject(self.m.date, "bad_date", str(exc)) from None
 
-    def _places(self, values: Mapping[str, object]) -> tuple[tuple[Actor, ...], tuple[str, ...], dict[str, str]]:
+    def _country(self, value: str, row: int) -> str | None:
+        """The country code of a cell (ISO-2, EL/UK or a name); an unknown value is kept as given, so
+        the regions step reports it, and warned about here with its file, row and column."""
+        if not value:
+            return None
+        code = country_code(value)
+        if code is None and value not in self.unknown_countries:  # once per value: a file may repeat it
+            self.unknown_countries.add(value)
+            log.warning("%s, row %d, field %r: unknown country %r (not an ISO-2 code or a country name); "
+                        "its actors get no region", self.quarantine.file, row, self.m.country, value)
+        return code or value
+
+    def _places(self, values: Mapping[str, object],
+                row: int) -> tuple[tuple[Actor, ...], tuple[str, ...], dict[str, str]]:
         names = self._parts(values, "actors")
         per = {key: self._parts(values, key) for key in ("country", "city", "region")}
         extra: dict[str, str] = {}
@@ -261,7 +281,7 @@ class _Rows:
             name, code = norm_space(name), region if is_nuts_code(region) else None
             if name and name.casefold() not in actors:
                 actors[name.casefold()] = Actor(
-                    name=name, country=country or None, city=city or None, nuts_code=code,
+                    name=name, country=self._country(country, row), city=city or None, nuts_code=code,
                     nuts_version=self.nuts_version if code else None, role="participant",
                 )
         return tuple(actors.values()), (), extra

@@ -113,6 +113,7 @@ def capacity(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
     with Store(cfg.store) as store:
         links = doc_topic_regions(store, cfg, run_id)
         centroids = store.query("SELECT topic_id, vector FROM topic_centroids WHERE run_id = ?", [run_id])
+        placed = store.query("SELECT nuts_code, level FROM actor_regions WHERE nuts_code IS NOT NULL")
     if c.weighting == "actors":
         counts = pd.crosstab(links["region"], links["topic_id"]).rename_axis(index="region", columns="topic_id")
     else:
@@ -139,7 +140,10 @@ def capacity(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
             "topic_id": spec.columns.astype(int), "kci": tci.reindex(spec.columns).to_numpy(dtype=float),
             "pci": pci.reindex(spec.columns).to_numpy(dtype=float)}))
     return {"regions": int(table["region"].nunique()), "region_topic_cells": len(table),
-            "specialisations": int(table["specialised"].sum()), "relatedness": c.relatedness_source}
+            "specialisations": int(table["specialised"].sum()), "relatedness": c.relatedness_source,
+            # the level used, and the actor placements it cannot use (e.g. country only at NUTS-2)
+            "level": cfg.regions.level,
+            "actor_placements_too_coarse": int(region_units(cfg).assign(placed).isna().sum())}
 
 
 def doc_topic_regions(store: Store, cfg: PipelineConfig, run_id: str) -> pd.DataFrame:

@@ -354,7 +354,7 @@ def test_resolution_report_counts_levels_and_methods(converting: RegionResolver)
     assert report["actors"] == 5
     assert report["by_level"] == {"nuts3": 2, "nuts2": 1, "nuts1": 0, "country": 1, "unresolved": 1}
     assert report["by_level_share"]["nuts3"] == 0.4
-    assert report["by_method"] == {"source": 2, "gazetteer": 1, "country": 1, "unresolved": 1}
+    assert report["by_method"] == {"source": 2, "gazetteer": 1, "register": 0, "country": 1, "unresolved": 1}
     assert (report["converted"], report["recoded"]) == (2, 2)
     assert resolution_report([])["by_level_share"]["nuts3"] == 0.0
 
