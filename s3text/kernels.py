@@ -4,12 +4,13 @@ torch (ATen), MKL and numba pick their CPU kernels when they load, by what the C
 reproducibility probe (``bench/bench_repro.py``; docs/BENCHMARKS.md, "What varies between machines")
 measures what that changes: ATen's AVX-512 kernels give embeddings a rounding error away from its
 AVX2 ones, and numba code generated for the host CPU gives other topics than generic code on the
-same vectors, while thread counts change nothing. So, before any of them loads, ``import s3text`` asks all three for the kernels every
-such CPU shares: ATen AVX2, MKL's AVX2 code path (its conditional numerical reproducibility mode)
-and numba's generic target. A variable the user set wins; ``S3TEXT_KERNELS=native`` keeps the
-libraries' own choices (faster on some CPUs, reproducible only on the same CPU). run.json records
-what was in force (``reproducibility``). Not pinned: numpy's OpenBLAS kernels (set per machine
-through OPENBLAS_CORETYPE where older builds need it).
+same vectors, while thread counts change nothing. So, before any of them loads, ``import s3text``
+asks all three for the kernels every such CPU shares: ATen AVX2, MKL's AVX2 code path (its
+conditional numerical reproducibility mode) and numba's generic target. A variable already set
+wins (a child process inherits its parent's); ``S3TEXT_KERNELS=native`` keeps the libraries' own
+choices (faster on some CPUs, reproducible only on the same CPU). run.json records what was in
+force (``reproducibility``). Not pinned: numpy's OpenBLAS kernels (set per machine through
+OPENBLAS_CORETYPE where older builds need it), which UMAP's spectral initialisation uses.
 """
 
 from __future__ import annotations
