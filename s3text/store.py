@@ -24,7 +24,7 @@ from s3text.records import Document, QuarantineRecord
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -177,6 +177,15 @@ CREATE TABLE robots_cache (
     body VARCHAR);
 """
 
+_V6 = """
+ALTER TABLE region_topics ADD COLUMN rca_shrunk DOUBLE;
+ALTER TABLE region_topics ADD COLUMN rca_lower DOUBLE;
+CREATE TABLE candidates_below_minimum (
+    run_id VARCHAR NOT NULL, candidate_key VARCHAR NOT NULL, region VARCHAR NOT NULL,
+    topic_id INTEGER NOT NULL, kind VARCHAR NOT NULL, score DOUBLE NOT NULL, record JSON NOT NULL,
+    PRIMARY KEY (run_id, candidate_key));
+"""
+
 # version -> SQL that upgrades a store from version-1 to version. Version 1 is the base schema;
 # version 2 adds topic lineage, series per source and region, complexity and density_ext;
 # version 3 the analysts' decisions and their audit log (never written by a refresh); version 4
@@ -185,12 +194,14 @@ CREATE TABLE robots_cache (
 # Version 5: the website crawler's frontier, page history (one version per changed text; `web_pages`,
 # the latest version and last fetch of each page, is a view over it and the frontier), pending
 # documents (written before `documents`, so a killed crawl loses nothing), robots.txt cache.
-MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5}
+# Version 6: the shrunk RCA of each region-topic cell (posterior mean and 5 % bound) and the
+# candidates below the evidence minimums, kept apart so the review queue and decisions never see them.
+MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5, 6: _V6}
 
 # Tables whose rows belong to one run; `replace_run_table` rewrites them wholesale.
 RUN_TABLES = (
     "topics", "doc_topics", "topic_periods", "emergence", "region_topics", "topic_relatedness", "candidates",
-    "topic_series", "topic_lineage", "topic_centroids", "topic_complexity",
+    "candidates_below_minimum", "topic_series", "topic_lineage", "topic_centroids", "topic_complexity",
 )
 
 

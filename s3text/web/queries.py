@@ -15,10 +15,10 @@ from typing import Any
 
 import pandas as pd
 
+from s3text.links import original_url
 from s3text.review import audit_log, current_decisions, with_review_state
 from s3text.store import Store
 from s3text.web.filters import CandidateQuery, group_members
-from s3text.web.links import original_url
 
 ACTORS_PER_DOCUMENT = 12
 MANIFEST_KEYS = ("run_id", "status", "started", "finished", "config_hash", "git_sha", "embedding_model", "seeds",

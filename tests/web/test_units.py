@@ -12,10 +12,10 @@ from pydantic import SecretStr, ValidationError
 from starlette.requests import Request
 
 from s3text.errors import ConfigError
+from s3text.links import original_url, patent_page, safe_http_url
 from s3text.web import caching
 from s3text.web.config import WebConfig, load_web_config, resolve_tokens
 from s3text.web.filters import CandidateQuery, group_members
-from s3text.web.links import original_url, patent_page, safe_http_url
 from s3text.web.queries import RunState
 from s3text.web.security import Guard, safe_next
 
