@@ -1,10 +1,14 @@
 """Candidate flagging on small matrices whose outcome is worked out by hand here."""
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
+from s3text.candidate_record import Candidate
 from s3text.candidates import candidate_key, candidate_score, flag_candidates, select_evidence
 from s3text.config import CandidatesConfig
+from s3text.store import Store
 
 CFG = CandidatesConfig(min_actors=2, min_density=0.3, rca_cap=2.0, mass_target=4, min_support_documents=1,
                        min_support_organisations=1)
@@ -137,3 +141,36 @@ def test_explanation_states_the_components() -> None:
     text = explain(b0, region_name=None, topic_label="hydrogen", related_labels=["electrolysis"], min_count=2)
     assert "not yet specialised" in text and "relatedness density to it is 0.60" in text
     assert "related strengths: electrolysis" in text and "on 3 documents from 2 organisations" in text
+
+
+@pytest.mark.slow
+def test_small_store_evidence_and_support(small_run_store: tuple[Path, str]) -> None:
+    """On the real small run: evidence without duplicates, the topic's own first, related items
+    labelled; every flagged candidate reaches the minimums, every listed one falls short."""
+    path, run_id = small_run_store
+    cfg = CandidatesConfig()
+    with Store(path, read_only=True) as store:
+        flagged = [Candidate.model_validate_json(r) for r in store.query(
+            "SELECT record FROM candidates WHERE run_id = ?", [run_id])["record"]]
+        below = [Candidate.model_validate_json(r) for r in store.query(
+            "SELECT record FROM candidates_below_minimum WHERE run_id = ?", [run_id])["record"]]
+        labels = dict(store.con.execute("SELECT topic_id, label FROM topics WHERE run_id = ?", [run_id]).fetchall())
+    assert flagged
+    for c in flagged + below:
+        ids = [e.doc_id for e in c.evidence]
+        assert len(ids) == len(set(ids)), c.candidate_key
+        relations = [e.relation for e in c.evidence]
+        assert relations == sorted(relations, key=["topic", "related"].index), "the topic's own evidence first"
+        for e in c.evidence:
+            if e.relation == "related":
+                assert e.related_topic_id in c.related_topics
+                assert e.related_topic_label == labels[e.related_topic_id]
+            else:
+                assert e.related_topic_id is None and e.related_topic_label is None
+        assert c.support_documents >= len(ids) and c.support_organisations == c.actors
+        assert f"on {c.support_documents} document" in c.explanation
+    assert all(c.support_documents >= cfg.min_support_documents and not c.below_minimum
+               and c.support_organisations >= cfg.min_support_organisations for c in flagged)
+    assert all(c.below_minimum and (c.support_documents < cfg.min_support_documents
+                                    or c.support_organisations < cfg.min_support_organisations) for c in below)
+    assert not {c.candidate_key for c in flagged} & {c.candidate_key for c in below}
