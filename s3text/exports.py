@@ -83,7 +83,7 @@ def evidence_rows(store: Store, candidates: Rows) -> Rows:
     ids = sorted({e["doc_id"] for c in candidates for e in c["_evidence"]})
     docs = store.query("SELECT doc_id, native_id, title, source, source_kind, year, CAST(date AS VARCHAR) AS date, "
                        "url FROM documents WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))", [ids])
-    by_id = {d["doc_id"]: d for d in docs.to_dict("records")}
+    by_id = {d["doc_id"]: d for d in docs.astype(object).where(docs.notna(), None).to_dict("records")}
     rows = []
     for c in candidates:
         for rank, e in enumerate(c["_evidence"], start=1):

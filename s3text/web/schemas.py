@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from s3text.candidate_record import Candidate, Evidence, Partner
 from s3text.web.filters import Status
 
-API_SCHEMA_VERSION = 1  # as in the export files (docs/EXPORTS.md)
+API_SCHEMA_VERSION = 1  # the API's own; the export files have theirs (docs/EXPORTS.md)
 
 
 class _Out(BaseModel):

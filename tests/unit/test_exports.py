@@ -222,7 +222,7 @@ def test_export_and_web_link_evidence_alike(world: dict[str, Any], tmp_path: Pat
     with Store(store_path) as store:
         store.add_documents(extra, world["run_id"])
         record = top_candidate(store)
-        record["evidence"] += [{"doc_id": d.doc_id, "title": d.title, "source": d.source, "year": d.year,
+        record["evidence"] += [{"doc_id": d.doc_id, "title": d.title, "source": d.source, "year": d.date.year,
                                 "relation": "topic"} for d in extra]
         store.con.execute("UPDATE candidates SET record = ? WHERE candidate_key = ?",
                           [json.dumps(record), record["candidate_key"]])
