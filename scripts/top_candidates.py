@@ -38,7 +38,9 @@ def section(store: Store, run_id: str) -> str:
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for i, r in enumerate(flagged[:TOP], start=1):
-        lines.append(f"| {i} | {r['region']} {r.get('region_name') or ''} | {r['topic_label']} | {r['kind']} | "
+        name = r.get("region_name") or ""
+        where = f"{r['region']} ({name})" if name and name != r["region"] else r["region"]
+        lines.append(f"| {i} | {where} | {r['topic_label']} | {r['kind']} | "
                      f"{r['score']:.3f} | {r['specialisation']:.2f} | {r['rca']:.2f} / {r['rca_shrunk']:.2f} / "
                      f"{r['rca_lower']:.2f} | {r['count']} | {r['support_documents']} / "
                      f"{r['support_organisations']} |")
