@@ -17,7 +17,8 @@ Relation = Literal["topic", "related"]
 
 
 class _Record(BaseModel):
-    # Stored records are read back by later versions: unknown keys (an older field) are ignored.
+    # Stored records are read back by later versions: unknown keys (an older field) are ignored, and
+    # fields added since (null where noted "None: written before") stay readable for older runs.
     model_config = ConfigDict(extra="ignore")
 
 
@@ -28,8 +29,9 @@ class Evidence(_Record):
     title: str
     source: str
     year: int
-    relation: Relation = Field(description="`topic`: the document is in the candidate's topic; `related`: in one "
-                                           "of the related topics the region is strong in")
+    relation: Relation | None = Field(default=None, description=(
+        "`topic`: the document is in the candidate's topic; `related`: in one of the related topics the region "
+        "is strong in; None: written before"))
     related_topic_id: int | None = Field(default=None, description="for `related`: the topic it is in")
     related_topic_label: str | None = Field(default=None, description="for `related`: that topic's label")
 
@@ -54,12 +56,14 @@ class Candidate(_Record):
     density: float = Field(description="component: relatedness density of the region to the topic")
     mass: float = Field(description="component: min(actors / mass_target, 1)")
     rca: float = Field(description="raw location quotient (EconGeo)")
-    rca_shrunk: float = Field(description="posterior mean RCA, empirical-Bayes Poisson-Gamma")
-    rca_lower: float = Field(description="5 % posterior quantile of the RCA")
+    rca_shrunk: float | None = Field(default=None, description="posterior mean RCA, empirical-Bayes Poisson-Gamma; "
+                                                                "None: written before")
+    rca_lower: float | None = Field(default=None, description="5 % posterior quantile of the RCA")
     count: int = Field(description="the region's documents in the topic")
     actors: int = Field(description="distinct organisations of the region in the topic or its related topics")
-    support_documents: int = Field(description="distinct documents of the region in the topic or its related topics")
-    support_organisations: int = Field(description="distinct organisations behind those documents")
+    support_documents: int | None = Field(default=None, description="distinct documents of the region in the topic "
+                                                                     "or its related topics; None: written before")
+    support_organisations: int | None = Field(default=None, description="distinct organisations behind them")
     below_minimum: list[str] = Field(default_factory=list,
                                      description="why the evidence is below the minimums; empty when flagged")
     emergence_score: float | None = None
