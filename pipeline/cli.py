@@ -279,6 +279,7 @@ def print_summary(manifest: dict[str, Any]) -> None:
         ("emerging topics", f"{s['emergence']['emerging_topics']} (up to {s['emergence']['end_year']})"),
         ("TA candidates (strengthen / diversify)",
          f"{s['candidates']['candidates']} ({s['candidates']['strengthen']} / {s['candidates']['diversify']})"),
+        ("below minimum evidence (not flagged)", str(s["candidates"].get("below_minimum_evidence", 0))),
     ]
     for what, value in rows:
         table.add_row(what, value)

@@ -8,13 +8,13 @@ import logging
 
 from s3text.config import PipelineConfig, load_config
 from s3text.errors import ConfigError, InputError, ModelError, S3TextError, StoreError
-from s3text.kernels import use_portable_kernels
+from s3text.kernels import use_portable_kernels as _use_portable_kernels
 from s3text.records import Actor, Document, IngestResult, QuarantineRecord
 from s3text.store import Store
 
 __version__ = "0.1.0"
 
-use_portable_kernels()  # before torch, MKL or numba load (none of the modules above loads them): s3text/kernels.py
+_use_portable_kernels()  # before torch, MKL or numba load (none of the modules above does): s3text/kernels.py
 
 logging.getLogger("s3text").addHandler(logging.NullHandler())
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from s3text.config import CapacityConfig
+from s3text.shrinkage import shrunk_rca
 
 RelatednessMethod = Literal["association", "cosine", "jaccard", "prob"]
 METHODS: tuple[str, ...] = ("association", "cosine", "jaccard", "prob")
@@ -232,7 +233,9 @@ def capacity_table(
     smoothing: float | None = None,
     phi: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """One row per (region, topic_id): ``count``, ``rca`` (LQ), ``specialised`` (0/1), ``density``, ``density_ext``.
+    """One row per (region, topic_id): ``count``, ``rca`` (LQ), ``rca_shrunk`` and ``rca_lower`` (posterior
+    mean and 5 % bound of :func:`s3text.shrinkage.shrunk_rca`, raw counts), ``specialised`` (0/1), ``density``,
+    ``density_ext``. The prior's α is in ``attrs["rca_alpha"]``.
 
     Density is :func:`relatedness_density` of the specialisation matrix, with phi =
     ``relatedness(co_occurrence(incidence), cfg.relatedness)``; ``incidence`` is the entity x topic
@@ -259,14 +262,19 @@ def capacity_table(
     topics = np.tile(counts.columns.to_numpy(), counts.shape[0])
     specialised = spec.to_numpy().ravel()
     dens = density.to_numpy().ravel()
-    return pd.DataFrame(
+    shrunk = shrunk_rca(counts)
+    table = pd.DataFrame(
         {
             "region": regions,
             "topic_id": topics,
             "count": counts.to_numpy().ravel().astype(np.int64),
             "rca": lq.to_numpy().ravel(),
+            "rca_shrunk": shrunk.mean.to_numpy().ravel(),
+            "rca_lower": shrunk.lower.to_numpy().ravel(),
             "specialised": specialised,
             "density": dens,
             "density_ext": np.where(specialised > 0, np.nan, dens),
         }
     )
+    table.attrs["rca_alpha"] = shrunk.alpha
+    return table

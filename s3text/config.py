@@ -232,6 +232,13 @@ class CandidatesConfig(_Model):
     evidence_documents: int = Field(default=5, ge=1)
     partner_regions: int = Field(default=5, ge=0)
     region_set: str | None = None  # e.g. "alpine_space"; None = every region
+    # Evidence minimums: distinct documents and organisations of the region in the topic and its
+    # related topics. A pair below either is listed as "below minimum evidence", never flagged.
+    min_support_documents: int = Field(default=3, ge=1)
+    min_support_organisations: int = Field(default=2, ge=1)
+    # The RCA behind the specialisation component: "lower" = 5 % posterior bound, "mean" = posterior
+    # mean of the Poisson-Gamma shrinkage (s3text/shrinkage.py); neither lets one document score high.
+    specialisation_rca: Literal["lower", "mean"] = "lower"
 
     @model_validator(mode="after")
     def _weights_sum_to_one(self) -> CandidatesConfig:

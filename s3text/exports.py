@@ -9,52 +9,49 @@ import csv
 import json
 import math
 import os
-import re
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pandas as pd
 
+from s3text.candidate_record import REVIEW_COLUMNS, export_columns, export_row
 from s3text.errors import StoreError
-from s3text.outputs import load_candidates, yearly_counts
+from s3text.links import original_link
+from s3text.outputs import load_below_minimum, load_candidates, yearly_counts
 from s3text.review import STATUSES
 from s3text.store import Store
 from s3text.writers import neutralise_cell
 
 # Bumped when a column is removed, renamed or retyped or changes meaning; an added column or table
 # keeps it (readers select columns by name and ignore others). See docs/EXPORTS.md.
-SCHEMA_VERSION = 1
+# 2: candidate columns follow the record (s3text/candidate_record.py); specialisation uses the shrunk RCA.
+SCHEMA_VERSION = 2
 FORMATS = ("csv", "json", "parquet", "xlsx")
 LIST_SEP = " | "  # how list cells are joined in CSV and XLSX
-CORDIS_URL = "https://cordis.europa.eu/project/id/{}"
-GOOGLE_PATENTS_URL = "https://patents.google.com/patent/US{}"
-CORDIS_FORMATS = ("cordis_csv", "cordis_json", "cordis_official")
 XLSX_MAX_ROWS, XLSX_MAX_CELL = 1_048_575, 32_767
 
 # Each table's columns in order, as name:kind; kinds: str, int, float, bool, date (ISO text),
 # list_str, list_int, json (an object). docs/EXPORTS.md says what each column means.
+# The candidate tables' columns come from the record; the others are spelled here.
 _SPEC = {
-    "candidates": "candidate_key:str region:str region_name:str topic_id:int lineage_id:str topic_label:str "
-                  "kind:str score:float emergence:float specialisation:float density:float mass:float rca:float "
-                  "count:int actors:int emergence_score:float complexity:float risk_reward:str status:str "
-                  "changed_since_review:bool reviewer:str note:str decided_at:str related_topic_ids:list_int "
-                  "related_topics:list_str partner_regions:list_str actor_names:list_str evidence_ids:list_str "
-                  "explanation:str",
     "topics": "topic_id:int lineage_id:str label:str top_terms:str size:int coherence:float first_year:int "
               "last_year:int counts_per_year:json emergence_score:float emerging:bool growth:float novelty:float "
               "persistence:float escore:float in_burst_at_end:bool quadrant:str diffusion:float kci:float pci:float",
     "topic_years": "topic_id:int lineage_id:str year:int count:int share:float",
     "region_topics": "region:str topic_id:int lineage_id:str topic_label:str count:int actors:int rca:float "
-                     "specialised:bool density:float density_ext:float",
+                     "specialised:bool density:float density_ext:float rca_shrunk:float rca_lower:float",
     "evidence": "candidate_key:str region:str topic_id:int rank:int doc_id:str native_id:str title:str source:str "
-                "source_kind:str year:int date:date url:str url_origin:str",
+                "source_kind:str year:int date:date url:str url_origin:str relation:str related_topic_id:int "
+                "related_topic_label:str",
 }
-COLUMNS: dict[str, dict[str, str]] = {t: dict(c.split(":") for c in spec.split()) for t, spec in _SPEC.items()}
+_BELOW = {c: k for c, k in export_columns().items() if c not in REVIEW_COLUMNS}
+COLUMNS: dict[str, dict[str, str]] = {
+    "candidates": export_columns(), "candidates_below_minimum": _BELOW,
+    **{t: dict(c.split(":") for c in spec.split()) for t, spec in _SPEC.items()}}
 Rows = list[dict[str, Any]]
 
 
@@ -77,49 +74,27 @@ def run_info(store: Store, run_id: str) -> dict[str, Any]:
 
 def candidate_rows(store: Store, run_id: str, statuses: Sequence[str] | None = None) -> Rows:
     """The run's candidates with their review state, best score first; only ``statuses`` if given."""
-    rows = []
-    for r in (r for r in load_candidates(store, run_id) if statuses is None or r["status"] in statuses):
-        row = {c: r.get(c) for c in COLUMNS["candidates"]}
-        row.update(related_topic_ids=list(r.get("related_topics") or []),
-                   related_topics=list(r.get("related_topic_labels") or []),
-                   evidence_ids=[e["doc_id"] for e in r.get("evidence") or []], _evidence=r.get("evidence") or [])
-        rows.append(row)
-    return rows
+    return [{**export_row(r), "_evidence": r.get("evidence") or []} for r in load_candidates(store, run_id)
+            if statuses is None or r["status"] in statuses]
 
 
-def evidence_url(doc: dict[str, Any], source_format: str | None) -> tuple[str | None, str | None]:
-    """Link to the original and its origin: a stored http(s) URL (``stored``), else the CORDIS page of a
-    CORDIS project (``cordis``) or Google Patents for a PatentsView US number (``google_patents``).
-    ``source_format`` comes from the run's config; without it the source name and fields decide."""
-    url = str(doc.get("url") or "").strip()
-    if url.lower().startswith(("https://", "http://")):
-        return url, "stored"
-    native, extra = str(doc.get("native_id") or "").strip(), doc.get("extra") or {}
-    if not native:
-        return None, None
-    if source_format in CORDIS_FORMATS or (source_format is None and str(doc.get("source", "")).startswith("cordis")
-                                           and doc.get("source_kind") == "project"):
-        return CORDIS_URL.format(quote(native, safe="")), "cordis"
-    if source_format == "patentsview_csv" or (source_format is None and extra.get("date_field") == "patent_date"):
-        return GOOGLE_PATENTS_URL.format(re.sub(r"[^0-9A-Za-z]", "", native).removeprefix("US")), "google_patents"
-    return None, None
-
-
-def evidence_rows(store: Store, candidates: Rows, source_formats: dict[str, str]) -> Rows:
+def evidence_rows(store: Store, candidates: Rows) -> Rows:
+    """One row per evidence document of each candidate, with the link the web pages show."""
     ids = sorted({e["doc_id"] for c in candidates for e in c["_evidence"]})
     docs = store.query("SELECT doc_id, native_id, title, source, source_kind, year, CAST(date AS VARCHAR) AS date, "
-                       "url, extra FROM documents WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))", [ids])
-    by_id = {d["doc_id"]: {**d, "extra": json.loads(d["extra"]) if isinstance(d["extra"], str) else {}}
-             for d in docs.to_dict("records")}
+                       "url FROM documents WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))", [ids])
+    by_id = {d["doc_id"]: d for d in docs.astype(object).where(docs.notna(), None).to_dict("records")}
     rows = []
     for c in candidates:
         for rank, e in enumerate(c["_evidence"], start=1):
             d = by_id.get(e["doc_id"], {**e, "native_id": None, "source_kind": None, "date": None, "url": None})
-            url, origin = evidence_url(d, source_formats.get(str(d.get("source"))))
+            url, origin = original_link(source=str(d.get("source") or ""), source_kind=d.get("source_kind"),
+                                        native_id=d.get("native_id"), url=d.get("url"))
             rows.append({"candidate_key": c["candidate_key"], "region": c["region"], "topic_id": c["topic_id"],
                          "rank": rank, **{k: d.get(k) for k in ("doc_id", "native_id", "title", "source",
                                                                 "source_kind", "year", "date")},
-                         "url": url, "url_origin": origin})
+                         "url": url, "url_origin": origin,
+                         **{k: e.get(k) for k in ("relation", "related_topic_id", "related_topic_label")}})
     return rows
 
 
@@ -153,9 +128,9 @@ def topic_tables(store: Store, run_id: str) -> tuple[Rows, Rows]:
 
 def load_tables(store: Store, run_id: str, statuses: Sequence[str] | None = None) -> dict[str, Rows]:
     """Every export table of a run as rows of plain Python values, columns in documented order."""
-    info = run_info(store, run_id)
-    formats = {s["name"]: s["format"] for s in info["manifest"].get("config", {}).get("sources", [])}
     candidates = candidate_rows(store, run_id, statuses)
+    # Never reviewed, so a status-filtered export (say, the portal's accepted list) leaves them out.
+    below = [export_row(r) for r in load_below_minimum(store, run_id)] if statuses is None else []
     topics, years = topic_tables(store, run_id)
     by_topic = {t["topic_id"]: t for t in topics}
     region_topics = store.query("SELECT * EXCLUDE (run_id) FROM region_topics WHERE run_id = ? "
@@ -163,8 +138,9 @@ def load_tables(store: Store, run_id: str, statuses: Sequence[str] | None = None
     for r in region_topics:
         topic = by_topic.get(int(r["topic_id"]), {})
         r.update(lineage_id=topic.get("lineage_id"), topic_label=topic.get("label"))
-    raw = {"candidates": candidates, "topics": topics, "topic_years": years, "region_topics": region_topics,
-           "evidence": evidence_rows(store, candidates, formats)}
+    raw = {"candidates": candidates, "candidates_below_minimum": below,
+           "topics": topics, "topic_years": years, "region_topics": region_topics,
+           "evidence": evidence_rows(store, candidates)}
     return {name: [{c: _plain(row.get(c), k) for c, k in COLUMNS[name].items()} for row in rows]
             for name, rows in raw.items()}
 

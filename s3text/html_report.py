@@ -131,6 +131,7 @@ def build_context(store: Store, run_id: str, *, per_region: int = 3) -> dict[str
         "n_topics": len(topics), "emerging": emerging, "end_year": end_year,
         "kinds": Counter(c["kind"] for c in candidates), "statuses": Counter(c["status"] for c in candidates),
         "changed": sum(bool(c["changed_since_review"]) for c in candidates), "n_candidates": len(candidates),
+        "n_below_minimum": len(tables["candidates_below_minimum"]),
         "regions": _regions(candidates, tables["evidence"], per_region), "per_region": per_region,
         "trend_chart": trend_chart(chart_topics, tables["topic_years"], totals, end_year=end_year,
                                    recent_years=recent),

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from s3text.candidate_record import export_columns, export_row
 from s3text.config import PipelineConfig
 from s3text.review import current_decisions, with_review_state
 from s3text.store import Store
@@ -16,12 +17,8 @@ from s3text.writers import list_cell, write_csv, write_json
 
 logger = logging.getLogger(__name__)
 
-CANDIDATE_CSV_COLUMNS = [
-    "candidate_key", "status", "changed_since_review", "reviewer", "note", "region", "region_name", "topic_id",
-    "topic_label", "kind", "score", "emergence", "specialisation", "density", "mass", "rca", "count", "actors",
-    "emergence_score", "complexity", "risk_reward", "related_topics", "actor_names", "partner_regions",
-    "evidence_ids", "evidence_titles", "lineage_id", "explanation",
-]
+# candidates.csv: the export's candidate columns (from the record) and the evidence titles.
+CANDIDATE_CSV_COLUMNS = [*export_columns(), "evidence_titles"]
 
 
 def load_candidates(store: Store, run_id: str) -> list[dict[str, Any]]:
@@ -31,15 +28,20 @@ def load_candidates(store: Store, run_id: str) -> list[dict[str, Any]]:
     return with_review_state([json.loads(r) for r in rows["record"]], current_decisions(store))
 
 
+def load_below_minimum(store: Store, run_id: str) -> list[dict[str, Any]]:
+    """The run's (region, topic) pairs below the evidence minimums: never flagged, never reviewed."""
+    rows = store.query("SELECT record FROM candidates_below_minimum WHERE run_id = ? "
+                       "ORDER BY score DESC, candidate_key", [run_id])
+    return [json.loads(r) for r in rows["record"]]
+
+
 def candidates_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+    kinds = export_columns()
     flat = []
     for r in records:
-        flat.append({**{k: r.get(k) for k in CANDIDATE_CSV_COLUMNS},
-                     "related_topics": list_cell(r["related_topic_labels"], " | "),
-                     "partner_regions": list_cell(r["partner_regions"]),
-                     "actor_names": list_cell(r["actor_names"], " | "),
-                     "evidence_ids": list_cell([e["doc_id"] for e in r["evidence"]]),
-                     "evidence_titles": list_cell([e["title"] for e in r["evidence"]], " | ")})
+        row = {c: list_cell(v, " | ") if kinds[c].startswith("list_") and v is not None else v
+               for c, v in export_row(r).items()}
+        flat.append({**row, "evidence_titles": list_cell([e["title"] for e in r["evidence"]], " | ")})
     return pd.DataFrame(flat, columns=CANDIDATE_CSV_COLUMNS)
 
 
@@ -80,8 +82,10 @@ def export(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
             "SELECT d.year AS period, count(*) AS n FROM doc_topics t JOIN documents d USING (doc_id) "
             "WHERE t.run_id = ? GROUP BY d.year", [run_id])
         metrics = store.query("SELECT metrics FROM emergence WHERE run_id = ? LIMIT 1", [run_id])
+        below = load_below_minimum(store, run_id)
     write_csv(candidates_frame(records), out / "candidates.csv")
     write_json(records, out / "candidates.json")
+    write_json(below, out / "candidates_below_minimum.json")
     write_csv(topics, out / "topics.csv")
     plot_path = out / "topic_trends.png"
     try:
@@ -92,5 +96,6 @@ def export(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
                           recent_years=cfg.emergence.recent_years)
     except ImportError:  # matplotlib is an install requirement; a trimmed install still exports data
         logger.warning("matplotlib missing: %s not drawn", plot_path)
-    return {"candidates_written": len(records), "topics_written": len(topics),
-            "files": [str(out / n) for n in ("candidates.csv", "candidates.json", "topics.csv", "topic_trends.png")]}
+    return {"candidates_written": len(records), "below_minimum_written": len(below), "topics_written": len(topics),
+            "files": [str(out / n) for n in ("candidates.csv", "candidates.json", "candidates_below_minimum.json",
+                                             "topics.csv", "topic_trends.png")]}

@@ -180,6 +180,12 @@ CREATE TABLE robots_cache (
 _V6 = """
 ALTER TABLE actor_regions ADD COLUMN note VARCHAR;
 ALTER TABLE actor_regions ADD COLUMN reason VARCHAR;
+ALTER TABLE region_topics ADD COLUMN rca_shrunk DOUBLE;
+ALTER TABLE region_topics ADD COLUMN rca_lower DOUBLE;
+CREATE TABLE candidates_below_minimum (
+    run_id VARCHAR NOT NULL, candidate_key VARCHAR NOT NULL, region VARCHAR NOT NULL,
+    topic_id INTEGER NOT NULL, kind VARCHAR NOT NULL, score DOUBLE NOT NULL, record JSON NOT NULL,
+    PRIMARY KEY (run_id, candidate_key));
 """
 
 # version -> SQL that upgrades a store from version-1 to version. Version 1 is the base schema;
@@ -192,13 +198,15 @@ ALTER TABLE actor_regions ADD COLUMN reason VARCHAR;
 # documents (written before `documents`, so a killed crawl loses nothing), robots.txt cache.
 # Version 6: each placement's evidence or why-not in words (`actor_regions.note`: the organisation
 # register entry used, a source code not used) and, for an actor not placed below country level,
-# the reason key (`actor_regions.reason`, s3text.regions.REASONS).
+# the reason key (`actor_regions.reason`, s3text.regions.REASONS); the shrunk RCA of each
+# region-topic cell (posterior mean and 5 % bound); the candidates below the evidence minimums, kept
+# apart so the review queue and decisions never see them.
 MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5, 6: _V6}
 
 # Tables whose rows belong to one run; `replace_run_table` rewrites them wholesale.
 RUN_TABLES = (
     "topics", "doc_topics", "topic_periods", "emergence", "region_topics", "topic_relatedness", "candidates",
-    "topic_series", "topic_lineage", "topic_centroids", "topic_complexity",
+    "candidates_below_minimum", "topic_series", "topic_lineage", "topic_centroids", "topic_complexity",
 )
 
 

@@ -126,6 +126,7 @@ def capacity(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
         phi = cap.relatedness(cap.co_occurrence(pd.crosstab(links[entity], links["topic_id"]).clip(upper=1)),
                               c.relatedness)
     table = cap.capacity_table(counts, c, phi=phi)
+    alpha = float(table.attrs["rca_alpha"])  # a merge drops attrs
     actors = links.groupby(["region", "topic_id"])["actor_id"].nunique().rename("actors").reset_index()
     table = table.merge(actors, on=["region", "topic_id"], how="left").fillna({"actors": 0})
     spec = table.pivot_table(index="region", columns="topic_id", values="specialised", fill_value=0)
@@ -134,13 +135,15 @@ def capacity(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
     related = phi.rename_axis(index="topic_a", columns="topic_b").stack().rename("value").reset_index()
     with Store(cfg.store) as store:
         store.replace_run_table("region_topics", run_id, table[[
-            "region", "topic_id", "count", "actors", "rca", "specialised", "density", "density_ext"]])
+            "region", "topic_id", "count", "actors", "rca", "rca_shrunk", "rca_lower", "specialised", "density",
+            "density_ext"]])
         store.replace_run_table("topic_relatedness", run_id, related[related["value"] > 0])
         store.replace_run_table("topic_complexity", run_id, pd.DataFrame({
             "topic_id": spec.columns.astype(int), "kci": tci.reindex(spec.columns).to_numpy(dtype=float),
             "pci": pci.reindex(spec.columns).to_numpy(dtype=float)}))
     return {"regions": int(table["region"].nunique()), "region_topic_cells": len(table),
             "specialisations": int(table["specialised"].sum()), "relatedness": c.relatedness_source,
+            "rca_prior_alpha": alpha,
             # the level used, and the actor placements it cannot use (e.g. country only at NUTS-2)
             "level": cfg.regions.level,
             "actor_placements_too_coarse": int(region_units(cfg).assign(placed).isna().sum())}

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pandas as pd
 
 from s3text import candidates as cand
+from s3text.candidate_record import Candidate, Evidence
 from s3text.complexity import risk_reward
 from s3text.config import PipelineConfig
 from s3text.regions import NutsTable, load_region_sets
-from s3text.steps.analyse import doc_topic_regions, json_default, region_units
+from s3text.steps.analyse import doc_topic_regions, region_units
 from s3text.store import Store
 
 ACTORS_SHOWN = 10
@@ -44,7 +44,7 @@ def candidates(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
         allowed = {r for r in table["region"].unique() if units.in_set(r, codes)}
     flagged = cand.flag_candidates(
         emergence=scores.set_index("topic_id"), capacity=table, relatedness=phi,
-        actor_topics=links[["region", "actor_id", "topic_id"]].drop_duplicates(),
+        links=links[["region", "doc_id", "actor_id", "topic_id"]].drop_duplicates(),
         lineage_ids=topic_info.set_index("topic_id")["lineage_id"], cfg=c, regions=allowed,
     )
     evidence = cand.select_evidence(flagged, links[["doc_id", "region", "topic_id", "probability", "date"]],
@@ -52,7 +52,7 @@ def candidates(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
     quadrants = risk_reward(table, tci.set_index("topic_id")["kci"].dropna()).set_index(["region", "topic_id"])
     docs_per_actor = links.groupby(["region", "actor_id"])["doc_id"].nunique()
     labels = topic_info.set_index("topic_id")["label"]
-    records = []
+    records: list[Candidate] = []
     for _, row in flagged.iterrows():
         record = row.to_dict()
         key = (row["region"], row["topic_id"])
@@ -69,18 +69,27 @@ def candidates(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
                                              related_labels=record["related_topic_labels"],
                                              min_count=cfg.capacity.min_count)
         record["evidence"] = [
-            {"doc_id": d, "title": str(titles.at[d, "title"]), "source": str(titles.at[d, "source"]),
-             "year": int(titles.at[d, "year"])}
-            for d in evidence[row["candidate_key"]]
+            Evidence(doc_id=d, title=str(titles.at[d, "title"]), source=str(titles.at[d, "source"]),
+                     year=int(titles.at[d, "year"]), relation="topic" if via is None else "related",
+                     related_topic_id=via, related_topic_label=None if via is None else str(labels.get(via, via)))
+            for d, via in evidence[row["candidate_key"]]
         ]
-        records.append(record)
-    frame = pd.DataFrame({
-        "candidate_key": [r["candidate_key"] for r in records], "region": [r["region"] for r in records],
-        "topic_id": [int(r["topic_id"]) for r in records], "kind": [r["kind"] for r in records],
-        "score": [float(r["score"]) for r in records],
-        "record": [json.dumps(r, default=json_default, ensure_ascii=False) for r in records],
-    })
+        records.append(Candidate.model_validate(record))
+    flagged_records = [r for r in records if not r.below_minimum]
+    weak = [r for r in records if r.below_minimum]
     with Store(cfg.store) as store:
-        store.replace_run_table("candidates", run_id, frame)
-    return {"candidates": len(frame), "strengthen": int((frame["kind"] == "strengthen").sum()),
-            "diversify": int((frame["kind"] == "diversify").sum())}
+        store.replace_run_table("candidates", run_id, _frame(flagged_records))
+        store.replace_run_table("candidates_below_minimum", run_id, _frame(weak))
+    return {"candidates": len(flagged_records),
+            "strengthen": sum(r.kind == "strengthen" for r in flagged_records),
+            "diversify": sum(r.kind == "diversify" for r in flagged_records),
+            "below_minimum_evidence": len(weak)}
+
+
+def _frame(records: list[Candidate]) -> pd.DataFrame:
+    """The stored rows: the keys the queries filter and sort on, and the record as JSON."""
+    return pd.DataFrame({
+        "candidate_key": [r.candidate_key for r in records], "region": [r.region for r in records],
+        "topic_id": [r.topic_id for r in records], "kind": [r.kind for r in records],
+        "score": [r.score for r in records], "record": [r.model_dump_json() for r in records],
+    }, columns=["candidate_key", "region", "topic_id", "kind", "score", "record"])

@@ -106,7 +106,7 @@ def candidate(request: Request, ctx: Ctx, key: Annotated[str, Path(pattern=KEY_P
         found = queries.candidate(store, _run(state, "candidates"), key)
         if found is None or (reviewer is None and found["status"] not in ctx.cfg.public_statuses):
             raise HTTPException(status_code=404, detail="No candidate with this key in the latest run.")
-        found["evidence"] = queries.evidence_documents(store, [e["doc_id"] for e in found["evidence"]])
+        found["evidence"] = queries.evidence_items(store, found["evidence"])
         return {"candidate": _shape(found, reviewer)}
 
     return _respond(request, ctx, reviewer, CandidateDetail, build)

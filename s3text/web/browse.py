@@ -45,11 +45,13 @@ def topic(request: Request, ctx: Ctx, ref: Annotated[str, Path(pattern=r"^[0-9a-
             raise HTTPException(status_code=404, detail="No such topic in the latest run.")
         _, candidates = queries.list_candidates(store, run_id, CandidateQuery(topic=topic_id), statuses=[],
                                                 limit=ALL, offset=0)
+        below = queries.below_minimum(store, run_id, topic_id)
         end = catalog.end_year(store, run_id, topic_id)
     regions = detail["regions"]
     by_rca = sorted((r for r in regions if r["count"] > 0), key=lambda r: (-r["rca"], r["region"]))[:RANKED]
     return render(request, ctx, "topic.html", {
-        "run_id": run_id, "t": detail, "candidates": candidates, "by_rca": by_rca, "by_density": regions[:RANKED],
+        "run_id": run_id, "t": detail, "candidates": candidates, "below_minimum": below, "by_rca": by_rca,
+        "by_density": regions[:RANKED],
         "trend_chart": charts.trend_figure(detail["series"], end), "regions_chart": charts.regions_figure(regions),
         "region_name": ctx.region_name,
     }, reviewer=page_reviewer(request, ctx))

@@ -68,7 +68,7 @@ def candidate_values(store: Store, key: str) -> dict[str, Any]:
     partners = [{**p, "via_label": labels.get(int(p["via_topic"]), "")} for p in found.get("partners", [])]
     return {
         "run_id": run_id, "c": found, "related": related, "partners": partners, "peers": peers,
-        "evidence": queries.evidence_documents(store, [e["doc_id"] for e in found.get("evidence", [])]),
+        "evidence": queries.evidence_items(store, found.get("evidence", [])),
         "history": queries.decision_history(store, key), "seen": f"{run_id}:{queries.last_log_id(store, key)}",
         "trend_chart": charts.trend_figure(series, catalog.end_year(store, run_id, topic_id)),
         "peers_chart": charts.peers_figure(peers, region), "decidable": DECIDABLE, "max_note": MAX_NOTE,

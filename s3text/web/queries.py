@@ -15,10 +15,10 @@ from typing import Any
 
 import pandas as pd
 
+from s3text.links import original_url
 from s3text.review import audit_log, current_decisions, with_review_state
 from s3text.store import Store
 from s3text.web.filters import CandidateQuery, group_members
-from s3text.web.links import original_url
 
 ACTORS_PER_DOCUMENT = 12
 MANIFEST_KEYS = ("run_id", "status", "started", "finished", "config_hash", "git_sha", "embedding_model", "seeds",
@@ -153,6 +153,13 @@ def list_candidates(store: Store, run_id: str, query: CandidateQuery, *, statuse
     return len(matching), matching[offset:offset + limit]
 
 
+def below_minimum(store: Store, run_id: str, topic_id: int) -> list[dict[str, Any]]:
+    """The topic's (region, topic) pairs below the evidence minimums, best score first (never reviewed)."""
+    rows = store.con.execute("SELECT record FROM candidates_below_minimum WHERE run_id = ? AND topic_id = ? "
+                             "ORDER BY score DESC, candidate_key", [run_id, topic_id]).fetchall()
+    return [json.loads(r[0]) for r in rows]
+
+
 def candidate_record(store: Store, run_id: str, key: str) -> dict[str, Any] | None:
     """The stored record as the candidates step wrote it (no review state)."""
     rows = store.con.execute("SELECT record FROM candidates WHERE run_id = ? AND candidate_key = ?",
@@ -175,6 +182,12 @@ def last_log_id(store: Store, key: str) -> int:
     rows = store.con.execute("SELECT coalesce(max(id), 0) FROM decision_log WHERE candidate_key = ?",
                              [key]).fetchall()
     return int(rows[0][0])
+
+
+def evidence_items(store: Store, items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A record's evidence items (relation to the topic) with the documents' current details."""
+    docs = {d["doc_id"]: d for d in evidence_documents(store, [e["doc_id"] for e in items])}
+    return [{**e, **docs[e["doc_id"]]} for e in items if e["doc_id"] in docs]
 
 
 def evidence_documents(store: Store, doc_ids: Sequence[str]) -> list[dict[str, Any]]:

@@ -10,9 +10,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from s3text.web.filters import Kind, Status
+from s3text.candidate_record import Candidate, Evidence, Partner
+from s3text.web.filters import Status
 
-API_SCHEMA_VERSION = 1  # as in the export files (docs/EXPORTS.md)
+API_SCHEMA_VERSION = 1  # the API's own; the export files have theirs (docs/EXPORTS.md)
 
 
 class _Out(BaseModel):
@@ -36,11 +37,9 @@ class ActorOut(_Out):
     nuts_code: str | None = None
 
 
-class EvidenceOut(_Out):
-    doc_id: str
-    title: str
-    source: str
-    year: int
+class EvidenceOut(Evidence):
+    """The record's evidence item with what the store says about the document now."""
+
     date: str | None = None
     source_kind: str | None = None
     native_id: str | None = None
@@ -49,38 +48,13 @@ class EvidenceOut(_Out):
     actors_total: int | None = None
 
 
-class PartnerOut(_Out):
-    region: str
-    via_topic: int
-    rca: float
+PartnerOut = Partner
 
 
-class CandidateOut(_Out):
-    candidate_key: str = Field(description="stable across refreshes: region + topic lineage")
-    region: str
-    region_name: str | None = None
-    topic_id: int
-    lineage_id: str | None = None
-    topic_label: str
-    kind: Kind
-    score: float
-    emergence: float
-    specialisation: float
-    density: float
-    mass: float
-    rca: float
-    count: int
-    actors: int
-    emergence_score: float | None = None
-    complexity: float | None = None
-    risk_reward: str | None = None
-    related_topics: list[int] = []
-    related_topic_labels: list[str] = []
-    actor_names: list[str] = []
-    partner_regions: list[str] = []
-    partners: list[PartnerOut] = []
-    explanation: str
-    evidence: list[EvidenceOut] = []
+class CandidateOut(Candidate):
+    """The stored candidate record (s3text/candidate_record.py) with its review state."""
+
+    evidence: list[EvidenceOut] = Field(default_factory=list)  # type: ignore[assignment]  # with links
     status: Status
     decided_at: str | None = None
     changed_since_review: bool

@@ -162,7 +162,8 @@ def test_capacity_table_composes_the_parts() -> None:
     incidence = pd.DataFrame([[1, 1, 0], [0, 1, 1], [1, 0, 1], [1, 1, 1]], columns=[10, 11, 12])
     cfg = CapacityConfig(min_count=2, relatedness="cosine")
     table = capacity_table(counts, cfg, incidence)
-    assert list(table.columns) == ["region", "topic_id", "count", "rca", "specialised", "density", "density_ext"]
+    assert list(table.columns) == ["region", "topic_id", "count", "rca", "rca_shrunk", "rca_lower", "specialised",
+                                   "density", "density_ext"]
     assert len(table) == 12
     cell = table.set_index(["region", "topic_id"])
     # Column sums 5, 5, 4; total 14. R2 holds 3 of its 4 documents in topic 11.

@@ -20,10 +20,15 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from s3text import exports
+from s3text.candidate_record import export_columns
 from s3text.errors import StoreError
-from s3text.exports import COLUMNS, SCHEMA_VERSION, evidence_url, export_run
+from s3text.exports import COLUMNS, SCHEMA_VERSION, export_run
+from s3text.ingest.patents import iter_patentsview_csv
+from s3text.ingest.uspto import iter_uspto_xml
+from s3text.records import Document, IngestResult
 from s3text.review import decide
 from s3text.store import Store
+from s3text.web.queries import evidence_documents
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "tests" / "e2e" / "config_small.yaml"
@@ -120,7 +125,9 @@ def test_json_round_trips_to_the_store(world: dict[str, Any]) -> None:
         assert (row["score"], row["kind"], row["region"], row["explanation"]) == (
             record["score"], record["kind"], record["region"], record["explanation"])
         assert row["evidence_ids"] == [e["doc_id"] for e in record["evidence"]]
-        assert row["related_topic_ids"] == record["related_topics"]
+        assert row["related_topics"] == record["related_topics"]
+        assert (row["support_documents"], row["support_organisations"]) == (
+            record["support_documents"], record["support_organisations"])
     evidence = json.loads((world["out"] / "evidence.json").read_text())["rows"]
     assert len(evidence) == sum(len(r["evidence"]) for r in records.values())
 
@@ -179,7 +186,8 @@ def test_review_status_is_exported_after_a_decision(world: dict[str, Any], tmp_p
     assert [r["candidate_key"] for r in accepted] == [world["top"]["candidate_key"]]
     evidence = json.loads((tmp_path / "evidence.json").read_text())["rows"]
     assert {r["candidate_key"] for r in evidence} == {world["top"]["candidate_key"]}
-    assert json.loads((tmp_path / "export.json").read_text())["statuses"] == ["accepted"] and len(only) == 6
+    assert json.loads((tmp_path / "candidates_below_minimum.json").read_text())["rows"] == [], "never reviewed"
+    assert json.loads((tmp_path / "export.json").read_text())["statuses"] == ["accepted"] and len(only) == 7
 
 
 def test_evidence_links_to_the_original(world: dict[str, Any]) -> None:
@@ -187,17 +195,54 @@ def test_evidence_links_to_the_original(world: dict[str, Any]) -> None:
     derived = [r for r in rows if r["doc_id"] == world["cordis_doc"]]
     assert {(r["url"], r["url_origin"]) for r in derived} == {
         (f"https://cordis.europa.eu/project/id/{world['cordis_native']}", "cordis")}
-    stored = [r for r in rows if r["url_origin"] == "stored"]
-    assert stored and all(r["url"].startswith("https://cordis.europa.eu/") for r in stored)
     assert all(r["date"][:4] == str(r["year"]) for r in rows)
-    patent = {"source": "patentsview_nn", "source_kind": "patent", "native_id": "6581048",
-              "extra": {"date_field": "patent_date", "office": "US"}}
-    assert evidence_url(patent, "patentsview_csv") == evidence_url(patent, None) == (
-        "https://patents.google.com/patent/US6581048", "google_patents")
-    assert evidence_url({**patent, "url": "javascript:alert(1)"}, None)[1] == "google_patents"
-    assert evidence_url({"source": "web", "native_id": "x", "url": "https://example.org/a"}, None) == (
-        "https://example.org/a", "stored")
-    assert evidence_url({"source": "web", "native_id": "x"}, None) == (None, None)
+    assert {r["relation"] for r in rows} <= {"topic", "related"}
+    assert all((r["related_topic_id"] is None) == (r["relation"] == "topic") for r in rows)
+
+
+def _real_documents() -> list[Document]:
+    """One real document each of PatentsView, USPTO grant XML and a crawled web page."""
+    patentsview = IngestResult.collect(iter_patentsview_csv(ROOT / "data/patents/patentsview_nn.csv",
+                                                            source="patentsview_nn")).documents[0]
+    uspto = IngestResult.collect(iter_uspto_xml(ROOT / "tests/fixtures/patents/uspto/ipg_sample.xml",
+                                                source="uspto")).documents[0]
+    web = Document(source="web", source_kind="website", native_id="https://www.propellets.at/energie",
+                   title="Energie aus Pellets", text="Pellets heizen.", date=patentsview.date,
+                   provenance_file="tests/fixtures/web/propellets.at.energie.html", provenance_row=1,
+                   url="https://www.propellets.at/energie")
+    return [patentsview, uspto, web]
+
+
+def test_export_and_web_link_evidence_alike(world: dict[str, Any], tmp_path: Path) -> None:
+    """CORDIS, PatentsView, USPTO and web documents as one candidate's evidence: the export's
+    ``url`` is the web page's ``link`` (one function, s3text.links.original_link)."""
+    store_path = tmp_path / "s3text.duckdb"
+    shutil.copy(world["store"], store_path)
+    extra = _real_documents()
+    with Store(store_path) as store:
+        store.add_documents(extra, world["run_id"])
+        record = top_candidate(store)
+        record["evidence"] += [{"doc_id": d.doc_id, "title": d.title, "source": d.source, "year": d.date.year,
+                                "relation": "topic"} for d in extra]
+        store.con.execute("UPDATE candidates SET record = ? WHERE candidate_key = ?",
+                          [json.dumps(record), record["candidate_key"]])
+        web = {d["doc_id"]: d["link"] for d in evidence_documents(store, [e["doc_id"] for e in record["evidence"]])}
+    export_run(store_path, tmp_path / "out", formats=["json"])
+    rows = [r for r in json.loads((tmp_path / "out" / "evidence.json").read_text())["rows"]
+            if r["candidate_key"] == record["candidate_key"]]
+    exported = {r["doc_id"]: r["url"] for r in rows}
+    assert exported == web and len(exported) == len(record["evidence"])
+    origins = {r["source"]: r["url_origin"] for r in rows}
+    assert origins["patentsview_nn"] == origins["uspto"] == "google_patents" and origins["web"] == "stored"
+    assert {origins[s] for s in origins if s.startswith("cordis")} == {"cordis"}
+    assert exported[extra[1].doc_id] == f"https://patents.google.com/patent/US{extra[1].native_id}"
+
+
+def test_candidate_columns_follow_the_record() -> None:
+    assert COLUMNS["candidates"] == export_columns()
+    assert {"support_documents": "int", "support_organisations": "int", "rca_shrunk": "float",
+            "related_topics": "list_int", "below_minimum": "list_str"}.items() <= COLUMNS["candidates"].items()
+    assert "status" not in COLUMNS["candidates_below_minimum"]
 
 
 def test_an_interrupted_export_leaves_the_previous_one_intact(world: dict[str, Any], tmp_path: Path,
@@ -243,3 +288,15 @@ def test_cli_export(world: dict[str, Any], tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert (tmp_path / "candidates.csv").exists() and (tmp_path / "s3text_export.xlsx").exists()
     assert CliRunner().invoke(app, [*args[:3], "--format", "pdf"]).exit_code == 2
+
+
+def test_every_column_is_documented() -> None:
+    """docs/EXPORTS.md has a row for each column of each table, under the table's heading."""
+    text = (ROOT / "docs" / "EXPORTS.md").read_text(encoding="utf-8")
+    for table, columns in COLUMNS.items():
+        section = text.split(f"### {table}\n", 1)[1].split("\n### ", 1)[0]
+        if table == "candidates_below_minimum":
+            continue  # documented as the candidates' columns less the review state
+        named = [line.split("|")[1] for line in section.splitlines() if line.startswith("| `")]
+        missing = [c for c in columns if not any(f"`{c}`" in cell for cell in named)]
+        assert not missing, (table, missing)

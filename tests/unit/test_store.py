@@ -106,3 +106,6 @@ def test_a_version_1_store_is_migrated_without_losing_rows(tmp_path: Path) -> No
         assert row[:3] == ["ITC4", 1.5, 0.4] and pd.isna(row[3])
         assert store.query("SELECT label, lineage_id FROM topics").iloc[0].tolist() == ["solar, roof", None]
         assert store.count("topic_lineage") == 0
+        # Version 6: the shrunk RCA (null for cells computed before it) and the below-minimum table.
+        shrunk = store.query("SELECT rca_shrunk, rca_lower FROM region_topics").iloc[0].tolist()
+        assert all(pd.isna(v) for v in shrunk) and store.count("candidates_below_minimum") == 0

@@ -38,7 +38,8 @@ def hostile(site: Site) -> str:
                        url="javascript:alert(3)", actors=(Actor(name=IMG, country="FR"),))
         store.add_documents([doc], site.run_id)
         record = json.loads(raw)
-        record["evidence"].insert(0, {"doc_id": doc.doc_id, "title": SCRIPT, "source": doc.source, "year": 2020})
+        record["evidence"].insert(0, {"doc_id": doc.doc_id, "title": SCRIPT, "source": doc.source, "year": 2020,
+                                      "relation": "topic"})
         record["topic_label"], record["explanation"], record["region_name"] = IMG, SCRIPT + CLOSE, IMG
         record["actor_names"] = [SCRIPT]
         store.con.execute("UPDATE candidates SET record = ? WHERE run_id = ? AND candidate_key = ?",

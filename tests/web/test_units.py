@@ -12,10 +12,10 @@ from pydantic import SecretStr, ValidationError
 from starlette.requests import Request
 
 from s3text.errors import ConfigError
+from s3text.links import original_link, original_url, patent_page, safe_http_url
 from s3text.web import caching
 from s3text.web.config import WebConfig, load_web_config, resolve_tokens
 from s3text.web.filters import CandidateQuery, group_members
-from s3text.web.links import original_url, patent_page, safe_http_url
 from s3text.web.queries import RunState
 from s3text.web.security import Guard, safe_next
 
@@ -46,6 +46,22 @@ def request(headers: dict[str, str] | None = None, query: str = "", cookies: str
 ])
 def test_original_links(source: str, kind: str, native: str, url: str | None, expected: str | None) -> None:
     assert original_url(source=source, source_kind=kind, native_id=native, url=url) == expected
+
+
+@pytest.mark.parametrize(("source", "kind", "native", "url", "origin"), [
+    ("cordis_fp7", "project", "617053", "https://example.org/p", "cordis"),  # the CORDIS page wins
+    ("cordis_official", "project", "ERC-1", "https://example.org/p", "stored"),
+    ("patentsview_nn", "patent", "7817857", None, "google_patents"),
+    ("uspto", "patent", "9646230", None, "google_patents"),
+    ("uspto", "patent", "9646230", "https://example.org/patent", "stored"),
+    ("crawl", "website", "x", "https://example.org/about", "stored"),
+    ("crawl", "website", "x", None, None),
+])
+def test_original_link_says_where_the_link_comes_from(source: str, kind: str, native: str, url: str | None,
+                                                       origin: str | None) -> None:
+    link, got = original_link(source=source, source_kind=kind, native_id=native, url=url)
+    assert got == origin and link == original_url(source=source, source_kind=kind, native_id=native, url=url)
+    assert (link is None) == (origin is None)
 
 
 def test_safe_urls_and_patent_numbers() -> None:

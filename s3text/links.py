@@ -41,13 +41,25 @@ def patent_page(native_id: str) -> str | None:
     return GOOGLE_PATENT.format(quote(number, safe=""))
 
 
-def original_url(*, source: str, source_kind: str, native_id: str, url: str | None) -> str | None:
-    """Where a reader finds the document itself; None when no safe link can be derived."""
+def original_link(*, source: str, source_kind: str | None, native_id: str | None, url: str | None
+                  ) -> tuple[str | None, str | None]:
+    """Where a reader finds the document itself, and where that link comes from: ``cordis`` (the
+    CORDIS project page of a numeric project id), ``google_patents`` (a patent number), ``stored``
+    (the source's own http(s) URL); (None, None) when no safe link can be derived. The web pages
+    and the exports both link through here."""
     stored = safe_http_url(url)
+    native = (native_id or "").strip()
     if source.startswith("cordis") or source_kind == "project":
-        if native_id.strip().isdigit():
-            return CORDIS_PROJECT.format(native_id.strip())
-        return stored
-    if source_kind == "patent":
-        return stored or patent_page(native_id)
-    return stored
+        if native.isdigit():
+            return CORDIS_PROJECT.format(native), "cordis"
+        return (stored, "stored") if stored else (None, None)
+    if stored:
+        return stored, "stored"
+    if source_kind == "patent" and native and (page := patent_page(native)) is not None:
+        return page, "google_patents"
+    return None, None
+
+
+def original_url(*, source: str, source_kind: str | None, native_id: str | None, url: str | None) -> str | None:
+    """The link of :func:`original_link` alone."""
+    return original_link(source=source, source_kind=source_kind, native_id=native_id, url=url)[0]
