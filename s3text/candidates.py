@@ -16,6 +16,9 @@ documents, and partner regions. The score is a weighted sum of four components i
 Kinds follow Balland et al.: *strengthen* where the region is already specialised in the topic,
 *diversify* where it is not yet but its relatedness density reaches ``min_density``.
 
+A topic with fewer than ``min_topic_documents`` documents placed in a unit yields nothing: its
+RCAs and its relatedness to other topics would rest on those few documents' partners.
+
 Support: the distinct documents and organisations of the region in the topic and those related
 topics (the set behind ``mass``). A pair below ``min_support_documents`` or
 ``min_support_organisations`` is not flagged: it carries the reasons in ``below_minimum`` and the
@@ -75,8 +78,11 @@ def flag_candidates(
     actors_by = links.groupby(["region", "topic_id"])["actor_id"].agg(set)
     docs_by = links.groupby(["region", "topic_id"])["doc_id"].agg(set)
     spec_rca = SPECIALISATION_RCA[cfg.specialisation_rca]
+    placed_docs = links.groupby("topic_id")["doc_id"].nunique()
     rows = []
     for topic_id in emergence.index[emergence["emerging"].astype(bool)]:
+        if placed_docs.get(topic_id, 0) < cfg.min_topic_documents:
+            continue  # capacity in it would rest on a handful of documents (s3text.diagnosis says so)
         phi = relatedness.loc[topic_id] if topic_id in relatedness.index else pd.Series(dtype=float)
         for region in specialised.index:
             if regions is not None and region not in regions:

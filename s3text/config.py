@@ -236,6 +236,10 @@ class CandidatesConfig(_Model):
     # related topics. A pair below either is listed as "below minimum evidence", never flagged.
     min_support_documents: int = Field(default=3, ge=1)
     min_support_organisations: int = Field(default=2, ge=1)
+    # A topic yields no candidate unless this many of its documents have an organisation placed in an
+    # analysis unit: its RCAs and its relatedness to other topics are estimated from those documents,
+    # and a topic whose regional presence is one project would hand that project's partners whole lists.
+    min_topic_documents: int = Field(default=5, ge=1)
     # The RCA behind the specialisation component: "lower" = 5 % posterior bound, "mean" = posterior
     # mean of the Poisson-Gamma shrinkage (s3text/shrinkage.py); neither lets one document score high.
     specialisation_rca: Literal["lower", "mean"] = "lower"

@@ -2,10 +2,11 @@
 
 A topic can fail to yield a candidate at each link of the chain from documents to regions: its
 documents name no organisation, the organisations cannot be placed, they are placed too coarsely
-for the analysis level, the regions that hold them are outside the region set, no region has the
-capacity (specialisation or relatedness density), or none reaches the evidence minimum. The first
-link that breaks is the reason given, with the figures that show it, so an analyst knows what to
-change: a source, ``regions.level``, the region set or a threshold.
+for the analysis level, too few documents are placed to measure capacity in it, the regions that
+hold them are outside the region set, none reaches the evidence minimum, or no region has the
+capacity (specialisation or relatedness density). The first link that breaks is the reason given,
+with the figures that show it, so an analyst knows what to change: a source, ``regions.level``,
+the region set or a threshold.
 
 Pure functions over frames the candidates step already holds; no I/O.
 """
@@ -25,11 +26,16 @@ REASONS = {
     "no_organisations": "no document names an organisation",
     "unplaced": "no organisation could be placed in a region",
     "coarse_places": "only country-level places",
+    "thin_topic": "too few documents with a placed organisation",
     "outside_region_set": "every region with documents is outside the region set",
     "below_evidence_minimum": "no region reaches the evidence minimum",
     "no_capacity": "no region has the specialisation or relatedness density",
     "too_few_actors": "no region has enough active organisations",
 }
+
+
+DOCUMENT_COLUMNS = ["doc_id", "topic_id", "source", "organisations", "placed", "in_unit"]
+HELD_COLUMNS = ["region", "topic_id", "support_documents", "support_organisations"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,7 @@ class Thresholds:
     min_actors: int
     min_support_documents: int
     min_support_organisations: int
+    min_topic_documents: int
     region_set: str | None = None
 
 
@@ -69,12 +76,12 @@ def topic_reasons(
 ) -> dict[int, Reason]:
     """A reason for every emerging topic without a flagged candidate.
 
-    ``documents``: one row per (doc_id, topic_id) of the run's documents in a topic, with
-    ``source``, ``organisations`` (distinct organisations named), ``placed`` (organisations
-    placed at any level) and ``in_unit`` (organisations placed finely enough for an analysis unit).
+    ``documents`` (``DOCUMENT_COLUMNS``): one row per (doc_id, topic_id) of the run's documents in a
+    topic, with ``source``, ``organisations`` (distinct organisations named), ``placed``
+    (organisations placed at any level) and ``in_unit`` (organisations placed finely enough for an
+    analysis unit).
     ``capacity``: the region-topic table (region, topic_id, count, specialised, density).
-    ``below_minimum``: candidates held back for too little evidence (region, topic_id,
-    support_documents, support_organisations); may be empty.
+    ``below_minimum`` (``HELD_COLUMNS``): candidates held back for too little evidence; may be empty.
     """
     t = thresholds
     out: dict[int, Reason] = {}
@@ -97,6 +104,11 @@ def topic_reasons(
             coarse = int((docs["placed"] > 0).sum())
             out[topic] = Reason("coarse_places", f"only country-level places ({_plural(coarse, 'document')}): "
                                 f"capacity runs at NUTS-{t.level}; set regions.level: 0 or add city data")
+        elif (placed := int((docs["in_unit"] > 0).sum())) < t.min_topic_documents:
+            out[topic] = Reason("thin_topic", f"only {_plural(placed, 'document')} of its {n} "
+                                f"{'has' if placed == 1 else 'have'} an organisation placed at NUTS-{t.level} "
+                                f"(minimum {t.min_topic_documents}): its specialisations and its relatedness to "
+                                f"other topics would rest on {'it' if placed == 1 else 'them'} alone")
         elif allowed_regions is not None and not set(cells["region"]) & set(allowed_regions):
             out[topic] = Reason("outside_region_set", f"its {_plural(len(cells), 'region')} with documents "
                                 f"all lie outside the region set '{t.region_set}'")

@@ -7,11 +7,12 @@ from typing import Any
 import pandas as pd
 
 from s3text import candidates as cand
+from s3text import diagnosis
 from s3text.candidate_record import Candidate, Evidence
 from s3text.complexity import risk_reward
 from s3text.config import PipelineConfig
 from s3text.regions import NutsTable, load_region_sets
-from s3text.steps.analyse import doc_topic_regions, region_units
+from s3text.steps.analyse import doc_topic_regions, region_units, topic_document_places
 from s3text.store import Store
 
 ACTORS_SHOWN = 10
@@ -80,10 +81,27 @@ def candidates(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
     with Store(cfg.store) as store:
         store.replace_run_table("candidates", run_id, _frame(flagged_records))
         store.replace_run_table("candidates_below_minimum", run_id, _frame(weak))
+        places = topic_document_places(store, cfg, run_id)
+    reasons = diagnosis.topic_reasons(
+        emerging=scores.loc[scores["emerging"].astype(bool), "topic_id"].astype(int).tolist(),
+        with_candidates={r.topic_id for r in flagged_records}, documents=places, capacity=table,
+        below_minimum=pd.DataFrame([(r.region, r.topic_id, r.support_documents, r.support_organisations)
+                                    for r in weak], columns=diagnosis.HELD_COLUMNS),
+        thresholds=diagnosis.Thresholds(
+            level=cfg.regions.level, min_density=c.min_density, min_actors=c.min_actors,
+            min_support_documents=c.min_support_documents, min_support_organisations=c.min_support_organisations,
+            min_topic_documents=c.min_topic_documents, region_set=c.region_set),
+        allowed_regions=allowed)
     return {"candidates": len(flagged_records),
             "strengthen": sum(r.kind == "strengthen" for r in flagged_records),
             "diversify": sum(r.kind == "diversify" for r in flagged_records),
-            "below_minimum_evidence": len(weak)}
+            "below_minimum_evidence": len(weak),
+            # Why each emerging topic without a candidate has none, and why the run has none (or null).
+            "no_candidate_topics": {str(t): {**r.as_dict(), "label": str(labels.get(t, ""))}
+                                    for t, r in reasons.items()},
+            "why_no_candidates": diagnosis.run_reason(
+                topics_scored=len(scores), emerging=int(scores["emerging"].astype(bool).sum()),
+                candidates=len(flagged_records), reasons=reasons)}
 
 
 def _frame(records: list[Candidate]) -> pd.DataFrame:

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 
-from s3text.diagnosis import REASONS, Reason, Thresholds, run_reason, topic_reasons
+from s3text.diagnosis import DOCUMENT_COLUMNS, HELD_COLUMNS, REASONS, Reason, Thresholds, run_reason, topic_reasons
 
 T = Thresholds(level=2, min_density=0.2, min_actors=2, min_support_documents=3, min_support_organisations=2,
-               region_set="alpine_space")
-DOC_COLUMNS = ["doc_id", "topic_id", "source", "organisations", "placed", "in_unit"]
+               min_topic_documents=1, region_set="alpine_space")
 CELL_COLUMNS = ["region", "topic_id", "count", "specialised", "density"]
-HELD_COLUMNS = ["region", "topic_id", "support_documents", "support_organisations"]
 
 
 def docs(*rows: tuple[str, int, str, int, int, int]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=DOC_COLUMNS)
+    return pd.DataFrame(rows, columns=DOCUMENT_COLUMNS)
 
 
 def cells(*rows: tuple[str, int, int, bool, float]) -> pd.DataFrame:
@@ -47,6 +47,14 @@ def test_unplaced_coarse_and_region_set() -> None:
     assert "only country-level places (2 documents)" in coarse.text and "regions.level: 0" in coarse.text
     outside = reason(docs(("a", 7, "fp7", 1, 1, 1)), cells(("FR10", 7, 1, False, 0.5)), allowed={"ITC4"})
     assert outside.code == "outside_region_set" and "'alpine_space'" in outside.text
+
+
+def test_a_topic_placed_through_one_document_is_thin() -> None:
+    documents = docs(("a", 7, "fp7", 3, 3, 3), *((f"h{i}", 7, "h2020", 0, 0, 0) for i in range(61)))
+    out = topic_reasons(emerging=[7], with_candidates=[], documents=documents, capacity=cells(("FR10", 7, 1, True, 1)),
+                        below_minimum=held(), thresholds=replace(T, min_topic_documents=5))
+    assert out[7].code == "thin_topic"
+    assert out[7].text.startswith("only 1 document of its 62 has an organisation placed at NUTS-2 (minimum 5)")
 
 
 def test_held_back_evidence_names_the_closest_region() -> None:
