@@ -24,7 +24,7 @@ from s3text.records import Document, QuarantineRecord
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -177,6 +177,22 @@ CREATE TABLE robots_cache (
     body VARCHAR);
 """
 
+_V6 = """
+ALTER TABLE doc_topics ADD COLUMN content_hash VARCHAR;
+ALTER TABLE doc_topics ADD COLUMN assigned_by VARCHAR;
+CREATE TABLE topic_reference (
+    run_id VARCHAR NOT NULL, topic_id INTEGER NOT NULL, lineage_id VARCHAR NOT NULL, label VARCHAR NOT NULL,
+    top_terms VARCHAR NOT NULL, vector FLOAT[] NOT NULL, PRIMARY KEY (run_id, topic_id));
+CREATE TABLE topic_runs (
+    run_id VARCHAR PRIMARY KEY, fit_run_id VARCHAR NOT NULL, fingerprint VARCHAR NOT NULL, mode VARCHAR NOT NULL,
+    reasons JSON NOT NULL, drift JSON);
+CREATE TABLE run_stability (
+    run_id VARCHAR PRIMARY KEY, previous_run VARCHAR, earlier_documents INTEGER NOT NULL,
+    kept_documents INTEGER NOT NULL, missing_documents INTEGER NOT NULL, kept_share DOUBLE,
+    candidates INTEGER NOT NULL, previous_candidates INTEGER NOT NULL, shared_candidates INTEGER NOT NULL,
+    candidate_jaccard DOUBLE);
+"""
+
 # version -> SQL that upgrades a store from version-1 to version. Version 1 is the base schema;
 # version 2 adds topic lineage, series per source and region, complexity and density_ext;
 # version 3 the analysts' decisions and their audit log (never written by a refresh); version 4
@@ -185,12 +201,17 @@ CREATE TABLE robots_cache (
 # Version 5: the website crawler's frontier, page history (one version per changed text; `web_pages`,
 # the latest version and last fetch of each page, is a view over it and the frontier), pending
 # documents (written before `documents`, so a killed crawl loses nothing), robots.txt cache.
-MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5}
+# Version 6: stable topics across refreshes: the reference fit (`topic_reference`, rows of the run
+# that fitted), how each run got its topics (`topic_runs`: refit or assign, why, drift figures),
+# the content hash and origin (fit, kept, assigned) of each document's topic, and each run's
+# stability against the previous completed run (`run_stability`).
+MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5, 6: _V6}
 
 # Tables whose rows belong to one run; `replace_run_table` rewrites them wholesale.
 RUN_TABLES = (
     "topics", "doc_topics", "topic_periods", "emergence", "region_topics", "topic_relatedness", "candidates",
-    "topic_series", "topic_lineage", "topic_centroids", "topic_complexity",
+    "topic_series", "topic_lineage", "topic_centroids", "topic_complexity", "topic_reference", "topic_runs",
+    "run_stability",
 )
 
 
@@ -394,6 +415,19 @@ class Store:
         if len(got) != len(hashes):
             raise StoreError(f"{len(hashes) - len(got)} embeddings missing for model {model}")
         return np.asarray([v for _, v in got], dtype=np.float32)
+
+    def import_embeddings(self, other: Path | str) -> int:
+        """Copy the cached embeddings of the store at ``other`` that this one lacks (same key: model
+        and content hash, so the vectors are those this store would compute); returns how many."""
+        before = self.count("embeddings")
+        self.con.execute("ATTACH ? AS other_store (READ_ONLY)", [str(other)])
+        try:
+            with self.transaction():
+                self.con.execute("INSERT INTO embeddings SELECT model, content_hash, vector "
+                                 "FROM other_store.embeddings ON CONFLICT DO NOTHING")
+        finally:
+            self.con.execute("DETACH other_store")
+        return self.count("embeddings") - before
 
     def replace_tables(self, frames: dict[str, pd.DataFrame]) -> None:
         """Rewrite derived tables wholesale, together in one transaction (organisations and their

@@ -1,0 +1,171 @@
+"""Stability of a refresh: how many earlier documents keep their lineage topic, and how much of the
+candidate set survives, when a few or 5 % new documents arrive (issue 11, item 1).
+
+Usage: ``.venv/bin/python bench/bench_stability.py [--config configs/default.yaml] [--share 0.05] [--few 3]
+[--work DIR] [--embeddings-from STORE] [--print]``. Holds out documents of the config's sources
+deterministically (the first by sha256 of their doc ids), writes filtered copies of the source files
+(whole records dropped, every other line copied byte for byte) into a temporary folder, runs every
+stage but the export once on the data minus the held-out documents, then copies that store (its
+embedding cache included) and refreshes each copy with (i) the ``--few`` first held-out documents and
+(ii) all of them, once with the default policy (``topics.refit: auto``) and once forced to refit
+(``topics.refit=always``). Writes its section of docs/BENCHMARKS.md between the bench_stability
+markers (``--print``: only prints it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.docsection import write_section  # noqa: E402
+from bench.holdout import held_out, without  # noqa: E402
+from s3text import steps  # noqa: E402
+from s3text.config import PipelineConfig, load_config  # noqa: E402
+from s3text.runinfo import git_sha, new_run_id, package_versions, utc_now  # noqa: E402
+from s3text.store import Store  # noqa: E402
+
+START, END = "<!-- bench_stability:start -->", "<!-- bench_stability:end -->"
+# Every stage of the refresh flow but the export, in the flow's order (pipeline/flows.py).
+STAGES = (steps.ingest, steps.regions, steps.organisations, steps.normalise, steps.embed, steps.topics,
+          steps.emergence, steps.capacity, steps.candidates, steps.stability)
+TARGETS = {"few": (0.99, 0.9), "share": (0.95, 0.8)}  # issue 11: kept share, candidate Jaccard
+
+
+def run(cfg: PipelineConfig) -> dict[str, Any]:
+    """One run of every stage but the export, recorded in ``runs`` as the flow records it."""
+    run_id = new_run_id(cfg.config_hash())
+    with Store(cfg.store) as store:
+        store.start_run(run_id, cfg.config_hash(), utc_now())
+    began = time.perf_counter()
+    summary = {stage.__name__: stage(cfg, run_id) for stage in STAGES}
+    with Store(cfg.store) as store:
+        store.finish_run(run_id, "completed", utc_now(), {"run_id": run_id, "status": "completed", "stages": summary})
+    summary["seconds"] = round(time.perf_counter() - began, 1)
+    return summary
+
+
+def at(cfg: PipelineConfig, folder: Path, *overrides: str) -> PipelineConfig:
+    topics = cfg.topics.model_copy(update=dict(o.split("=", 1) for o in overrides))
+    return cfg.model_copy(update={"store": folder / "s3text.duckdb", "out_dir": folder / "out", "topics": topics})
+
+
+def measure(config: Path, share: float, few: int, work: Path, embeddings_from: Path | None) -> dict[str, Any]:
+    cfg = load_config(config).resolve_paths(ROOT)
+    held, total = held_out(cfg, share=share)
+    base_cfg = at(without(cfg, held, work / "data-base"), work / "base")
+    if embeddings_from is not None:  # vectors keyed by model and content hash: the same as computing them
+        with Store(base_cfg.store) as store:
+            store.import_embeddings(embeddings_from)
+    first = run(base_cfg)
+    results: dict[str, Any] = {"documents_read": total, "held_out": len(held), "few": few,
+                               "first": {"documents_modelled": first["topics"]["documents_modelled"],
+                                         "topics": first["topics"]["topics"],
+                                         "candidates": first["stability"]["candidates"],
+                                         "seconds": first["seconds"]},
+                               "scenarios": []}
+    variants = {"few": without(cfg, held[few:], work / "data-few"), "share": cfg}
+    for name, data_cfg in variants.items():
+        for policy in ("auto", "always"):
+            folder = work / f"{name}-{policy}"
+            folder.mkdir(parents=True, exist_ok=True)
+            shutil.copy(base_cfg.store, folder / "s3text.duckdb")
+            out = run(at(data_cfg, folder, f"refit={policy}"))
+            results["scenarios"].append({
+                "scenario": name, "policy": policy, "documents_new": out["ingest"]["documents_new"],
+                "embeddings_new": out["embed"]["embeddings_new"], "mode": out["topics"]["mode"],
+                "reasons": out["topics"]["reasons"], "drift": out["topics"]["drift"],
+                "topics": out["topics"]["topics"], "stability": out["stability"], "seconds": out["seconds"]})
+    return results
+
+
+def section(results: dict[str, Any], config: Path, share: float, few: int) -> str:
+    v = package_versions()
+    rows = []
+    for s in results["scenarios"]:
+        st = s["stability"]
+        target_kept, target_jac = TARGETS[s["scenario"]]
+        met = (st["kept_share"] is not None and st["kept_share"] >= target_kept
+               and st["candidate_jaccard"] is not None and st["candidate_jaccard"] >= target_jac)
+        added = f"{few} held out" if s["scenario"] == "few" else f"{share:.0%} held out"
+        drift = s["drift"] or {}
+        rows.append(
+            f"| {added} | {s['policy']} | {s['documents_new']} ({s['embeddings_new']} modelled) | {s['mode']} | "
+            f"{st['kept_documents']} / {st['earlier_documents']} = {st['kept_share']} | "
+            f"{st['shared_candidates']} of {st['previous_candidates']} → {st['candidates']}: "
+            f"{st['candidate_jaccard']} | "
+            f"{s['topics']} | {drift.get('new_share', '–')} / {drift.get('new_outlier_share', '–')} / "
+            f"{drift.get('min_centroid_similarity', '–')} | ≥ {target_kept:.0%}, ≥ {target_jac} | "
+            f"{'yes' if met else 'no'} |")
+    reasons = [f"- {s['scenario']} / {s['policy']}: {'; '.join(s['reasons']) or 'no refit trigger'}"
+               for s in results["scenarios"]]
+    first = results["first"]
+    return "\n".join([
+        START,
+        "## Stability of a refresh (`bench/bench_stability.py`)",
+        "",
+        f"Command: `.venv/bin/python bench/bench_stability.py --config {config.relative_to(ROOT)} --share {share} "
+        f"--few {few}` (`make bench`). Data: the config's sources ({results['documents_read']} documents read); "
+        f"{results['held_out']} documents of its CSV files held out by sha256 of the doc id (filtered copies of the "
+        f"files in a temporary folder; data/ untouched). First run on the rest: {first['documents_modelled']} "
+        f"documents modelled, {first['topics']} topics, {first['candidates']} candidates ({first['seconds']} s). "
+        "Each refresh starts from a copy of that store (embeddings cached), adds the held-out documents and runs "
+        "every stage but the export; `auto` is the default policy (assign to the reference fit unless a "
+        "trigger fires), `always` forces a refit whose lineage is matched as before (`match_lineage`).",
+        "",
+        "Kept: earlier documents (modelled in the first run) whose topic has the same lineage id after the refresh "
+        "(outlier → outlier counts as kept). Jaccard: of the candidate key sets. Drift: share of documents new "
+        "since the fit / outlier share among them / smallest centroid cosine to the fit (assigning runs only).",
+        "",
+        "| added | policy | new documents | mode | kept | candidates: shared of before → after: Jaccard | topics | "
+        "drift | target | met |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+        *rows,
+        "",
+        "Refit decisions:",
+        *reasons,
+        "",
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {v['python']}; bertopic {v['bertopic']}, "
+        f"umap-learn {v['umap-learn']}, hdbscan {v['hdbscan']}, sentence-transformers {v['sentence-transformers']}, "
+        f"torch {v['torch']}, numpy {v['numpy']}; commit {(git_sha(ROOT) or 'unknown')[:12]}.",
+        END,
+    ])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", type=Path, default=ROOT / "configs" / "default.yaml")
+    parser.add_argument("--share", type=float, default=0.05)
+    parser.add_argument("--few", type=int, default=3)
+    parser.add_argument("--work", type=Path, default=None, help="keep the stores here (default: a temporary folder)")
+    parser.add_argument("--print", action="store_true", help="only print the section")
+    parser.add_argument("--embeddings-from", type=Path, default=None,
+                        help="a store whose cached embeddings seed the first run's (e.g. out/s3text.duckdb)")
+    args = parser.parse_args()
+    config = args.config.resolve()
+    with tempfile.TemporaryDirectory(prefix="bench-stability-") as tmp:
+        work = args.work or Path(tmp)
+        results = measure(config, args.share, args.few, work, args.embeddings_from)
+    (work if args.work else Path(tempfile.gettempdir())).joinpath("bench_stability.json").write_text(
+        json.dumps(results, indent=2, default=str))
+    text = section(results, config, args.share, args.few)
+    print(text)
+    if not args.print:
+        write_section(text, START, END)
+
+
+if __name__ == "__main__":
+    main()
