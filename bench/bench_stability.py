@@ -31,10 +31,16 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
 from bench.docsection import write_section  # noqa: E402
 from bench.holdout import held_out, without  # noqa: E402
 from s3text import steps  # noqa: E402
 from s3text.config import PipelineConfig, load_config  # noqa: E402
+from s3text.embed import Embedder  # noqa: E402
+from s3text.lineage import OUTLIER  # noqa: E402
+from s3text.refit import assign_nearest  # noqa: E402
 from s3text.runinfo import git_sha, new_run_id, package_versions, utc_now  # noqa: E402
 from s3text.store import Store  # noqa: E402
 
@@ -42,6 +48,7 @@ START, END = "<!-- bench_stability:start -->", "<!-- bench_stability:end -->"
 # Every stage of the refresh flow but the export, in the flow's order (pipeline/flows.py).
 STAGES = (steps.ingest, steps.regions, steps.organisations, steps.normalise, steps.embed, steps.topics,
           steps.emergence, steps.capacity, steps.candidates, steps.stability)
+THRESHOLDS = (0.45, 0.5, 0.55, 0.6, 0.65)  # topics.assign_min_similarity values compared on the first fit
 TARGETS = {"few": (0.99, 0.9), "share": (0.95, 0.8)}  # issue 11: kept share, candidate Jaccard
 
 
@@ -58,6 +65,26 @@ def run(cfg: PipelineConfig) -> dict[str, Any]:
     return summary
 
 
+def threshold_agreement(cfg: PipelineConfig, thresholds: tuple[float, ...]) -> list[dict[str, float]]:
+    """Assign the last fit's own documents back to its centroids (the refresh rule, s3text.refit) at each
+    threshold: the share agreeing with the fit's label, of members given their own topic, of outliers."""
+    with Store(cfg.store, read_only=True) as store:
+        run_id = store.latest_run()
+        fitted = store.query("SELECT content_hash, topic_id FROM doc_topics WHERE run_id = ? ORDER BY doc_id", [run_id])
+        ref = store.query("SELECT topic_id, vector FROM topic_reference WHERE run_id = ?", [run_id])
+        vectors = store.get_embeddings(Embedder.from_config(cfg.embed).model_id, fitted["content_hash"].tolist())
+    centroids = pd.DataFrame(np.stack(ref["vector"].to_numpy()), index=pd.Index(ref["topic_id"].astype(int)))
+    truth = fitted["topic_id"].to_numpy(dtype=int)
+    members = truth != OUTLIER
+    rows = []
+    for threshold in thresholds:
+        got, _ = assign_nearest(vectors, centroids, threshold)
+        rows.append({"threshold": threshold, "agreement": round(float(np.mean(got == truth)), 3),
+                     "members_in_own_topic": round(float(np.mean(got[members] == truth[members])), 3),
+                     "outlier_share": round(float(np.mean(got == OUTLIER)), 3)})
+    return rows
+
+
 def at(cfg: PipelineConfig, folder: Path, *overrides: str) -> PipelineConfig:
     topics = cfg.topics.model_copy(update=dict(o.split("=", 1) for o in overrides))
     return cfg.model_copy(update={"store": folder / "s3text.duckdb", "out_dir": folder / "out", "topics": topics})
@@ -71,12 +98,14 @@ def measure(config: Path, share: float, few: int, work: Path, embeddings_from: P
         with Store(base_cfg.store) as store:
             store.import_embeddings(embeddings_from)
     first = run(base_cfg)
+    agreement = threshold_agreement(base_cfg, THRESHOLDS)
     results: dict[str, Any] = {"documents_read": total, "held_out": len(held), "few": few,
                                "first": {"documents_modelled": first["topics"]["documents_modelled"],
                                          "topics": first["topics"]["topics"],
                                          "candidates": first["stability"]["candidates"],
                                          "seconds": first["seconds"]},
-                               "scenarios": []}
+                               "agreement": agreement, "assign_min_similarity": cfg.topics.assign_min_similarity,
+                               "fit_outlier_share": first["topics"]["outlier_share"], "scenarios": []}
     variants = {"few": without(cfg, held[few:], work / "data-few"), "share": cfg}
     for name, data_cfg in variants.items():
         for policy in ("auto", "always"):
@@ -86,7 +115,8 @@ def measure(config: Path, share: float, few: int, work: Path, embeddings_from: P
             out = run(at(data_cfg, folder, f"refit={policy}"))
             results["scenarios"].append({
                 "scenario": name, "policy": policy, "documents_new": out["ingest"]["documents_new"],
-                "embeddings_new": out["embed"]["embeddings_new"], "mode": out["topics"]["mode"],
+                "modelled_new": out["topics"]["documents_modelled"] - first["topics"]["documents_modelled"],
+                "mode": out["topics"]["mode"],
                 "reasons": out["topics"]["reasons"], "drift": out["topics"]["drift"],
                 "topics": out["topics"]["topics"], "stability": out["stability"], "seconds": out["seconds"]})
     return results
@@ -103,7 +133,7 @@ def section(results: dict[str, Any], config: Path, share: float, few: int) -> st
         added = f"{few} held out" if s["scenario"] == "few" else f"{share:.0%} held out"
         drift = s["drift"] or {}
         rows.append(
-            f"| {added} | {s['policy']} | {s['documents_new']} ({s['embeddings_new']} modelled) | {s['mode']} | "
+            f"| {added} | {s['policy']} | {s['documents_new']} ({s['modelled_new']} modelled) | {s['mode']} | "
             f"{st['kept_documents']} / {st['earlier_documents']} = {st['kept_share']} | "
             f"{st['shared_candidates']} of {st['previous_candidates']} → {st['candidates']}: "
             f"{st['candidate_jaccard']} | "
@@ -119,8 +149,9 @@ def section(results: dict[str, Any], config: Path, share: float, few: int) -> st
         "",
         f"Command: `.venv/bin/python bench/bench_stability.py --config {config.relative_to(ROOT)} --share {share} "
         f"--few {few}` (`make bench`). Data: the config's sources ({results['documents_read']} documents read); "
-        f"{results['held_out']} documents of its CSV files held out by sha256 of the doc id (filtered copies of the "
-        f"files in a temporary folder; data/ untouched). First run on the rest: {first['documents_modelled']} "
+        f"{results['held_out']} documents of its CORDIS and PatentsView CSV files held out by sha256 of the doc id "
+        "(filtered copies of the files in a temporary folder; data/ untouched). "
+        f"First run on the rest: {first['documents_modelled']} "
         f"documents modelled, {first['topics']} topics, {first['candidates']} candidates ({first['seconds']} s). "
         "Each refresh starts from a copy of that store (embeddings cached), adds the held-out documents and runs "
         "every stage but the export; `auto` is the default policy (assign to the reference fit unless a "
@@ -137,6 +168,16 @@ def section(results: dict[str, Any], config: Path, share: float, few: int) -> st
         "",
         "Refit decisions:",
         *reasons,
+        "",
+        f"Assignment threshold (`topics.assign_min_similarity`, {results['assign_min_similarity']} in the config): "
+        f"the first fit's own documents ({first['documents_modelled']}, {results['fit_outlier_share']:.0%} HDBSCAN "
+        "outliers) assigned back to its centroids by the refresh rule; agreement with the fit's label (topic or "
+        "outlier), share of members given their own topic, share of outliers.",
+        "",
+        "| threshold | agreement | members in own topic | outlier share |",
+        "|---|---|---|---|",
+        *[f"| {a['threshold']} | {a['agreement']} | {a['members_in_own_topic']} | {a['outlier_share']} |"
+          for a in results["agreement"]],
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {v['python']}; bertopic {v['bertopic']}, "
         f"umap-learn {v['umap-learn']}, hdbscan {v['hdbscan']}, sentence-transformers {v['sentence-transformers']}, "

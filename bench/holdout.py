@@ -12,16 +12,21 @@ from s3text.config import PipelineConfig
 from s3text.ingest import stream_source
 from s3text.records import Document
 
+# Formats whose main file can lose whole records: the readers join companions by id, so a dropped
+# project leaves only unmatched participants. (A Google Patents search CSV must keep every record:
+# its abstracts file is checked against the CSV's record count.)
+FILTERABLE = frozenset({"cordis_csv", "patentsview_csv"})
+
 
 def held_out(cfg: PipelineConfig, *, share: float | None = None, count: int | None = None,
              eligible: Collection[str] | None = None) -> tuple[list[Document], int]:
-    """Documents of the config's CSV files (limited to doc ids in ``eligible`` when given), first by
-    sha256 of the doc id: ``count`` of them, or enough for ``share`` of all documents read; and how
-    many documents were read."""
-    docs = [item for source in cfg.sources if source.enabled for item in stream_source(source)
+    """Documents of the config's sources in :data:`FILTERABLE` formats (limited to doc ids in
+    ``eligible`` when given), first by sha256 of the doc id: ``count`` of them, or enough for
+    ``share`` of all documents read; and how many documents were read."""
+    docs = [(source.format, item) for source in cfg.sources if source.enabled for item in stream_source(source)
             if isinstance(item, Document)]
     allowed = set(eligible) if eligible is not None else None
-    pool = sorted((d for d in docs if d.provenance_file.endswith(".csv") and (allowed is None or d.doc_id in allowed)),
+    pool = sorted((d for fmt, d in docs if fmt in FILTERABLE and (allowed is None or d.doc_id in allowed)),
                   key=lambda d: hashlib.sha256(d.doc_id.encode()).hexdigest())
     n = count if count is not None else max(1, round((share or 0.0) * len(docs)))
     return pool[:n], len(docs)
@@ -62,4 +67,4 @@ def without(cfg: PipelineConfig, docs: list[Document], folder: Path) -> Pipeline
                 raise RuntimeError(f"{source.path}: dropped {dropped} records, wanted {len(by_file[str(source.path)])}")
             source = source.model_copy(update={"path": copy})
         sources.append(source)
-    return cfg.model_copy(update={"sources": sources})
+    return cfg.model_copy(update={"sources": tuple(sources)})
