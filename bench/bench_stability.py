@@ -85,6 +85,14 @@ def threshold_agreement(cfg: PipelineConfig, thresholds: tuple[float, ...]) -> l
     return rows
 
 
+def _shown(path: Path | None) -> str | None:
+    """A path as the section shows it: relative to the repository where it lies inside it."""
+    if path is None:
+        return None
+    resolved = path.resolve()
+    return str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else str(path)
+
+
 def at(cfg: PipelineConfig, folder: Path, *overrides: str) -> PipelineConfig:
     topics = cfg.topics.model_copy(update=dict(o.split("=", 1) for o in overrides))
     return cfg.model_copy(update={"store": folder / "s3text.duckdb", "out_dir": folder / "out", "topics": topics})
@@ -99,7 +107,8 @@ def measure(config: Path, share: float, few: int, work: Path, embeddings_from: P
             store.import_embeddings(embeddings_from)
     first = run(base_cfg)
     agreement = threshold_agreement(base_cfg, THRESHOLDS)
-    results: dict[str, Any] = {"documents_read": total, "held_out": len(held), "few": few,
+    results: dict[str, Any] = {"embeddings_from": _shown(embeddings_from), "documents_read": total,
+                               "held_out": len(held), "few": few,
                                "first": {"documents_modelled": first["topics"]["documents_modelled"],
                                          "topics": first["topics"]["topics"],
                                          "candidates": first["stability"]["candidates"],
@@ -124,6 +133,9 @@ def measure(config: Path, share: float, few: int, work: Path, embeddings_from: P
 
 def section(results: dict[str, Any], config: Path, share: float, few: int) -> str:
     v = package_versions()
+    seeded = f" --embeddings-from {results['embeddings_from']}" if results.get("embeddings_from") else ""
+    seeded_note = (" The first run's embedding cache was seeded from that store (vectors keyed by model and content "
+                   "hash: the ones the run would compute)." if seeded else "")
     rows = []
     for s in results["scenarios"]:
         st = s["stability"]
@@ -148,7 +160,8 @@ def section(results: dict[str, Any], config: Path, share: float, few: int) -> st
         "## Stability of a refresh (`bench/bench_stability.py`)",
         "",
         f"Command: `.venv/bin/python bench/bench_stability.py --config {config.relative_to(ROOT)} --share {share} "
-        f"--few {few}` (`make bench`). Data: the config's sources ({results['documents_read']} documents read); "
+        f"--few {few}{seeded}` (`make bench`).{seeded_note} "
+        f"Data: the config's sources ({results['documents_read']} documents read); "
         f"{results['held_out']} documents of its CORDIS and PatentsView CSV files held out by sha256 of the doc id "
         "(filtered copies of the files in a temporary folder; data/ untouched). "
         f"First run on the rest: {first['documents_modelled']} "

@@ -66,13 +66,11 @@ def topics(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
         prev = _previous(store)
     reasons = refit.schedule_reasons(t, prev.reference if prev else None, fingerprint)
     drift: refit.Drift | None = None
-    result: _Topics | None = None
-    if not reasons and prev is not None:
-        result, drift = _assign(cfg, docs, vectors, prev)
+    assigned: _Topics | None = None
+    if not reasons and prev is not None:  # no reasons implies a usable reference
+        assigned, drift = _assign(cfg, docs, vectors, prev)
         reasons = refit.drift_reasons(t, drift)
-    if reasons:
-        result = _fit(cfg, run_id, docs, vectors, prev, stops)
-    assert result is not None
+    result = _fit(cfg, run_id, docs, vectors, prev, stops) if reasons or assigned is None else assigned
     mode = "refit" if result.fit_run_id == run_id else "assign"
     centroids = lineage.topic_centroids(result.topics, vectors)
     terms = quality.topic_terms_from_info(result.info)
