@@ -145,7 +145,7 @@ def section(results: dict[str, Any], config: Path, share: float, few: int) -> st
         added = f"{few} held out" if s["scenario"] == "few" else f"{share:.0%} held out"
         drift = s["drift"] or {}
         rows.append(
-            f"| {added} | {s['policy']} | {s['documents_new']} ({s['modelled_new']} modelled) | {s['mode']} | "
+            f"| {added} | {s['policy']} | {s['documents_new']} (modelled: net {s['modelled_new']:+d}) | {s['mode']} | "
             f"{st['kept_documents']} / {st['earlier_documents']} = {st['kept_share']} | "
             f"{st['shared_candidates']} of {st['previous_candidates']} → {st['candidates']}: "
             f"{st['candidate_jaccard']} | "
@@ -170,9 +170,11 @@ def section(results: dict[str, Any], config: Path, share: float, few: int) -> st
         "every stage but the export; `auto` is the default policy (assign to the reference fit unless a "
         "trigger fires), `always` forces a refit whose lineage is matched as before (`match_lineage`).",
         "",
-        "Kept: earlier documents (modelled in the first run) whose topic has the same lineage id after the refresh "
-        "(outlier → outlier counts as kept). Jaccard: of the candidate key sets. Drift: share of documents new "
-        "since the fit / outlier share among them / smallest centroid cosine to the fit (assigning runs only).",
+        "New documents: ingested by the refresh (modelled: the net change in modelled documents; a returning "
+        "document can make an earlier one an exact duplicate). Kept: earlier documents (modelled in the first "
+        "run) whose topic has the same lineage id after the refresh (outlier → outlier counts as kept). "
+        "Jaccard: of the candidate key sets. Drift: share of documents new since the fit / outlier share among "
+        "them / smallest centroid cosine to the fit (assigning runs only).",
         "",
         "| added | policy | new documents | mode | kept | candidates: shared of before → after: Jaccard | topics | "
         "drift | target | met |",
