@@ -263,6 +263,10 @@ def print_crawl_report(report: dict[str, Any]) -> None:
                   + f"; {report['seconds']:.1f} s.")
 
 
+def _figure(value: float | None) -> str:
+    return "n/a (nothing to compare)" if value is None else f"{value:.3f}"
+
+
 def print_summary(manifest: dict[str, Any]) -> None:
     s = manifest["stages"]
     table = Table(title=f"s3text run {manifest['run_id']}")
@@ -276,6 +280,9 @@ def print_summary(manifest: dict[str, Any]) -> None:
         ("documents by status", ", ".join(f"{k} {v}" for k, v in sorted(s["normalise"]["by_status"].items()))),
         ("new embeddings computed", str(s["embed"]["embeddings_new"])),
         ("topics (outlier share)", f"{s['topics']['topics']} ({100 * s['topics']['outlier_share']:.1f}%)"),
+        ("topics refitted or assigned", f"{s['topics']['mode']}: {'; '.join(s['topics']['reasons']) or 'no trigger'}"),
+        ("kept lineage topic / candidate Jaccard",
+         f"{_figure(s['stability']['kept_share'])} / {_figure(s['stability']['candidate_jaccard'])}"),
         ("emerging topics", f"{s['emergence']['emerging_topics']} (up to {s['emergence']['end_year']})"),
         ("TA candidates (strengthen / diversify)",
          f"{s['candidates']['candidates']} ({s['candidates']['strengthen']} / {s['candidates']['diversify']})"),

@@ -40,7 +40,7 @@ STAGE_FUNCTIONS: dict[str, StageFn] = {
     "ingest": steps.ingest, "regions": steps.regions, "organisations": steps.organisations,
     "normalise": steps.normalise, "embed": _embed_with_progress,
     "topics": steps.topics, "emergence": steps.emergence, "capacity": steps.capacity,
-    "candidates": steps.candidates, "export": export,
+    "candidates": steps.candidates, "stability": steps.stability, "export": export,
 }
 # The store holds the results: Prefect must not cache or persist task outputs across runs.
 STAGE_TASKS = {name: task(name=name, cache_policy=NONE)(fn) for name, fn in STAGE_FUNCTIONS.items()}

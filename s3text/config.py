@@ -161,6 +161,24 @@ class TopicsConfig(_Model):
     lineage_min_jaccard: float | None = Field(default=0.1, ge=0, le=1)
     coherence_top_n: int = Field(default=10, ge=2)
     diversity_top_n: int = Field(default=25, ge=1)
+    # Refreshes (docs/METHODS.md 5.6). "auto": keep the reference fit and assign new documents to
+    # its topics until a trigger below fires; "always": refit every run (the old behaviour);
+    # "never": assign whenever a reference of these settings exists (a changed setting still refits).
+    refit: Literal["auto", "always", "never"] = "auto"
+    refit_every_runs: int | None = Field(default=None, ge=1)  # refit when the fit has served this many runs
+    refit_after_days: float | None = Field(default=None, gt=0)  # refit when the fit is this many days old
+    # A new document joins the reference topic whose centroid is most cosine-similar, if at least
+    # this similar; otherwise it is an outlier (-1).
+    assign_min_similarity: float = Field(default=0.55, ge=-1, le=1)
+    # Drift limits: refit when documents new since the fit exceed this share of the modelled ones ...
+    refit_max_new_share: float = Field(default=0.2, gt=0, le=1)
+    # ... when the outlier share among them is above this with the given confidence (Wilson lower
+    # bound, so a handful of outliers among 3 new documents is no evidence of drift) ...
+    refit_max_new_outlier_share: float = Field(default=0.6, gt=0, le=1)
+    refit_outlier_confidence: float = Field(default=0.95, gt=0, lt=1)
+    # ... or when some topic's centroid with its current members falls below this cosine of its
+    # fitted centroid.
+    refit_min_centroid_similarity: float = Field(default=0.9, gt=0, le=1)
 
 
 class EmergenceConfig(_Model):

@@ -19,6 +19,13 @@ similarity of their centroids (mean document embedding, L2-normalised):
   old lineages left unpaired; it keeps the continued id and lists every old lineage as a parent.
 - **new**: a new topic with no old topic ≥ threshold; **ended**: an old lineage with no new topic.
 
+A fresh id (split or new) is derived from what the topic is: a hash of the sorted content hashes
+of its founding documents (:func:`fresh_lineage_id`), never from the run id or from float
+centroids, so two stores built from scratch from the same data and config give the same ids (and
+the same candidate keys). Founding sets of one run's topics are disjoint, so they differ; should a
+fresh id still equal one already taken (an old lineage id of the previous run, or an earlier
+fresh id in the order of the ids), the next ``occurrence`` is taken until it is free.
+
 Pure functions, no I/O: the caller stores centroids per lineage and feeds them to the next run.
 """
 
@@ -65,10 +72,10 @@ def topic_centroids(topics: np.ndarray, embeddings: np.ndarray) -> pd.DataFrame:
     emb = np.asarray(embeddings, dtype=np.float64)
     if emb.ndim != 2 or len(topics) != len(emb):
         raise ValueError(f"{len(topics)} topics but embeddings of shape {emb.shape}")
-    emb = _unit_rows(emb)
+    emb = unit_rows(emb)
     ids = sorted(int(t) for t in np.unique(topics) if int(t) != OUTLIER)
     rows = np.vstack([emb[topics == t].mean(axis=0) for t in ids]) if ids else np.empty((0, emb.shape[1]))
-    return pd.DataFrame(_unit_rows(rows), index=pd.Index(ids, name="topic_id"), columns=range(emb.shape[1]))
+    return pd.DataFrame(unit_rows(rows), index=pd.Index(ids, name="topic_id"), columns=range(emb.shape[1]))
 
 
 def topic_documents(topics: np.ndarray, doc_ids: Sequence[str]) -> dict[int, frozenset[str]]:
@@ -82,19 +89,22 @@ def topic_documents(topics: np.ndarray, doc_ids: Sequence[str]) -> dict[int, fro
     return {t: frozenset(d) for t, d in sorted(out.items())}
 
 
-def fresh_lineage_id(run_id: str, centroid: np.ndarray, occurrence: int = 0) -> str:
-    """Id of a lineage born in ``run_id``: a hash of the run id and the topic's centroid (rounded
-    to 6 decimals), so it does not depend on how the run numbered its topics and a rerun on the
-    same inputs gives the same id. ``occurrence`` separates topics with identical centroids."""
-    rounded = np.round(np.asarray(centroid, dtype=np.float64), 6) + 0.0  # + 0.0 turns -0.0 into 0.0
-    return stable_id("lineage", run_id, rounded.tobytes().hex(), str(occurrence))
+def fresh_lineage_id(content_hashes: Collection[str], occurrence: int = 0) -> str:
+    """Id of a lineage born with the documents of ``content_hashes`` (``documents.content_hash`` of
+    its founding members): a hash of the sorted distinct hashes, so it depends on what the topic is,
+    not on the run, its numbering or float rounding. ``occurrence`` > 0 only breaks a collision
+    with an id already taken (see :func:`match_lineage`)."""
+    founders = sorted({str(h) for h in content_hashes})
+    if not founders:
+        raise ValueError("a lineage needs at least one founding document")
+    return stable_id("lineage", *founders, str(occurrence))
 
 
 def match_lineage(
     previous: pd.DataFrame | None,
     current: pd.DataFrame,
     *,
-    run_id: str,
+    members: Mapping[int, Collection[str]],
     min_similarity: float = 0.8,
     previous_docs: Mapping[str, Collection[str]] | None = None,
     current_docs: Mapping[int, Collection[str]] | None = None,
@@ -102,7 +112,8 @@ def match_lineage(
 ) -> LineageResult:
     """Give each topic of ``current`` (index topic_id) a lineage id from ``previous`` (index
     lineage id) or a fresh one. Both hold L2-normalised centroids (:func:`topic_centroids`) with
-    the same number of columns; they are renormalised here all the same.
+    the same number of columns; they are renormalised here all the same. ``members``: topic_id →
+    content hashes of the topic's documents in this run, from which a fresh id is derived.
 
     ``min_similarity`` (default 0.8) is stricter than ``BERTopic.merge_models``' 0.7 on purpose: a
     false continuation silently moves analyst decisions onto a different topic, while a missed one
@@ -129,11 +140,13 @@ def match_lineage(
         raise ValueError("centroid indexes must be unique")
 
     # Canonical orders independent of the run's numbering: old by lineage id, new by centroid.
-    new_vecs = _unit_rows(current.to_numpy(dtype=np.float64))
+    new_vecs = unit_rows(current.to_numpy(dtype=np.float64))
     order = np.lexsort(np.round(new_vecs, 6).T[::-1]) if len(new_vecs) else np.array([], dtype=int)
     new_ids = [int(current.index[k]) for k in order]
     new_vecs = new_vecs[order]
-    fresh = _fresh_ids(run_id, new_vecs)
+    missing = [t for t in new_ids if not members.get(t)]
+    if missing:
+        raise ValueError(f"topics {missing} have no members: a fresh lineage id is derived from them")
 
     if previous is None or previous.empty:
         old_ids: list[str] = []
@@ -141,7 +154,7 @@ def match_lineage(
     else:
         prev = previous.sort_index()
         old_ids = [str(i) for i in prev.index]
-        old_vecs = _unit_rows(prev.to_numpy(dtype=np.float64))
+        old_vecs = unit_rows(prev.to_numpy(dtype=np.float64))
     sim = old_vecs @ new_vecs.T  # (n_old, n_new)
     jac = _jaccard_matrix(previous_docs, old_ids, current_docs, new_ids)
     linked = sim >= min_similarity
@@ -160,6 +173,8 @@ def match_lineage(
         if i not in paired_old and linked[i].any():  # its best match is paired: else they would be
             absorbed.setdefault(int(np.argmax(linked_sim[i])), []).append(i)
 
+    # Old ids are all taken (an ended lineage keeps its row): a fresh id must differ from each.
+    fresh = _fresh_ids({t: members[t] for j, t in enumerate(new_ids) if j not in pair_of_new}, taken=set(old_ids))
     mapping: dict[int, str] = {}
     rows_out: list[dict[str, object]] = []
     for j, topic_id in enumerate(new_ids):
@@ -172,10 +187,10 @@ def match_lineage(
             parents = [old_ids[i]] + [old_ids[k] for k in merged_in]
         elif linked[:, j].any():
             ref = int(np.argmax(linked_sim[:, j]))
-            lineage, event, parents = fresh[j], "split", [old_ids[ref]]
+            lineage, event, parents = fresh[topic_id], "split", [old_ids[ref]]
         else:
             ref = int(np.argmax(sim[:, j])) if old_ids else None
-            lineage, event, parents = fresh[j], "new", []
+            lineage, event, parents = fresh[topic_id], "new", []
         mapping[topic_id] = lineage
         rows_out.append(_row(lineage, topic_id, event, parents, sim, jac, ref, j))
 
@@ -209,13 +224,20 @@ def _row(lineage: str, topic_id: int | None, event: str, parents: list[str], sim
             "jaccard": float(jac[i, j]) if has_pair else float("nan")}
 
 
-def _fresh_ids(run_id: str, vecs: np.ndarray) -> list[str]:
-    seen: dict[bytes, int] = {}
-    out = []
-    for vec in vecs:
-        key = (np.round(vec, 6) + 0.0).tobytes()
-        seen[key] = seen.get(key, -1) + 1
-        out.append(fresh_lineage_id(run_id, vec, seen[key]))
+def _fresh_ids(members: Mapping[int, Collection[str]], taken: set[str]) -> dict[int, str]:
+    """Fresh ids of the topics in ``members``, none in ``taken`` nor shared: topics are visited in
+    the order of their occurrence-0 ids (then topic id, never reached: founding sets are disjoint)
+    and a taken id moves to the next occurrence, so the outcome does not depend on the numbering."""
+    base = {t: fresh_lineage_id(hashes) for t, hashes in members.items()}
+    used = set(taken)
+    out: dict[int, str] = {}
+    for topic in sorted(base, key=lambda t: (base[t], t)):
+        occurrence, lineage_id = 0, base[topic]
+        while lineage_id in used:
+            occurrence += 1
+            lineage_id = fresh_lineage_id(members[topic], occurrence)
+        used.add(lineage_id)
+        out[topic] = lineage_id
     return out
 
 
@@ -241,6 +263,7 @@ def _jaccard_matrix(previous_docs: Mapping[str, Collection[str]] | None, old_ids
         return np.where(union > 0, shared / np.where(union > 0, union, 1.0), np.nan)
 
 
-def _unit_rows(mat: np.ndarray) -> np.ndarray:
+def unit_rows(mat: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows left as they are)."""
     norms = np.linalg.norm(mat, axis=1, keepdims=True)
     return mat / np.where(norms > 0, norms, 1.0)

@@ -186,6 +186,19 @@ CREATE TABLE candidates_below_minimum (
     run_id VARCHAR NOT NULL, candidate_key VARCHAR NOT NULL, region VARCHAR NOT NULL,
     topic_id INTEGER NOT NULL, kind VARCHAR NOT NULL, score DOUBLE NOT NULL, record JSON NOT NULL,
     PRIMARY KEY (run_id, candidate_key));
+ALTER TABLE doc_topics ADD COLUMN content_hash VARCHAR;
+ALTER TABLE doc_topics ADD COLUMN assigned_by VARCHAR;
+CREATE TABLE topic_reference (
+    run_id VARCHAR NOT NULL, topic_id INTEGER NOT NULL, lineage_id VARCHAR NOT NULL, label VARCHAR NOT NULL,
+    top_terms VARCHAR NOT NULL, vector FLOAT[] NOT NULL, PRIMARY KEY (run_id, topic_id));
+CREATE TABLE topic_runs (
+    run_id VARCHAR PRIMARY KEY, fit_run_id VARCHAR NOT NULL, fingerprint VARCHAR NOT NULL, mode VARCHAR NOT NULL,
+    reasons JSON NOT NULL, drift JSON);
+CREATE TABLE run_stability (
+    run_id VARCHAR PRIMARY KEY, previous_run VARCHAR, earlier_documents INTEGER NOT NULL,
+    kept_documents INTEGER NOT NULL, missing_documents INTEGER NOT NULL, kept_share DOUBLE,
+    candidates INTEGER NOT NULL, previous_candidates INTEGER NOT NULL, shared_candidates INTEGER NOT NULL,
+    candidate_jaccard DOUBLE);
 """
 
 # version -> SQL that upgrades a store from version-1 to version. Version 1 is the base schema;
@@ -200,13 +213,18 @@ CREATE TABLE candidates_below_minimum (
 # register entry used, a source code not used) and, for an actor not placed below country level,
 # the reason key (`actor_regions.reason`, s3text.regions.REASONS); the shrunk RCA of each
 # region-topic cell (posterior mean and 5 % bound); the candidates below the evidence minimums, kept
-# apart so the review queue and decisions never see them.
+# apart so the review queue and decisions never see them; stable topics across refreshes: the
+# reference fit (`topic_reference`, rows of the run that fitted), how each run got its topics
+# (`topic_runs`: refit or assign, why, drift figures), the content hash and origin (fit, kept,
+# assigned) of each document's topic, and each run's stability against the previous completed run
+# (`run_stability`).
 MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5, 6: _V6}
 
 # Tables whose rows belong to one run; `replace_run_table` rewrites them wholesale.
 RUN_TABLES = (
     "topics", "doc_topics", "topic_periods", "emergence", "region_topics", "topic_relatedness", "candidates",
     "candidates_below_minimum", "topic_series", "topic_lineage", "topic_centroids", "topic_complexity",
+    "topic_reference", "topic_runs", "run_stability",
 )
 
 
@@ -410,6 +428,19 @@ class Store:
         if len(got) != len(hashes):
             raise StoreError(f"{len(hashes) - len(got)} embeddings missing for model {model}")
         return np.asarray([v for _, v in got], dtype=np.float32)
+
+    def import_embeddings(self, other: Path | str) -> int:
+        """Copy the cached embeddings of the store at ``other`` that this one lacks (same key: model
+        and content hash, so the vectors are those this store would compute); returns how many."""
+        before = self.count("embeddings")
+        self.con.execute("ATTACH ? AS other_store (READ_ONLY)", [str(other)])
+        try:
+            with self.transaction():
+                self.con.execute("INSERT INTO embeddings SELECT model, content_hash, vector "
+                                 "FROM other_store.embeddings ON CONFLICT DO NOTHING")
+        finally:
+            self.con.execute("DETACH other_store")
+        return self.count("embeddings") - before
 
     def replace_tables(self, frames: dict[str, pd.DataFrame]) -> None:
         """Rewrite derived tables wholesale, together in one transaction (organisations and their

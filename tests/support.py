@@ -14,7 +14,7 @@ from s3text.store import Store
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "tests" / "e2e" / "config_small.yaml"
 PREPARE = (steps.ingest, steps.regions, steps.organisations, steps.normalise, steps.embed)
-ANALYSE = (steps.topics, steps.emergence, steps.capacity, steps.candidates)
+ANALYSE = (steps.topics, steps.emergence, steps.capacity, steps.candidates, steps.stability)
 
 
 def small_config(folder: Path, *overrides: str) -> PipelineConfig:

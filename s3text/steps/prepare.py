@@ -7,7 +7,6 @@ Prefect tasks in ``pipeline/`` wrap these one to one; the library never imports 
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import asdict
@@ -17,16 +16,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from s3text import emergence as em
-from s3text import lineage, quality
 from s3text.config import PipelineConfig, SourceConfig
 from s3text.embed import Embedder, embedding_text
 from s3text.ingest import stream_source
 from s3text.neardup import NearDuplicate, NearDuplicateIndex
-from s3text.normalise import STATUS_DUPLICATE, STATUS_OK, Normaliser, mark_duplicates, stop_words
+from s3text.normalise import STATUS_DUPLICATE, STATUS_OK, Normaliser, mark_duplicates
 from s3text.records import Document, FileOpened, FileSummary, QuarantineRecord
 from s3text.store import Store
-from s3text.topics import TopicModeler
 
 logger = logging.getLogger(__name__)
 
@@ -159,7 +155,8 @@ def _link_near_duplicates(store: Store, cfg: PipelineConfig) -> int | None:
     return len(pairs)
 
 
-def _usable_documents(store: Store) -> pd.DataFrame:
+def usable_documents(store: Store) -> pd.DataFrame:
+    """The documents every model stage works on (status ok), in doc id order."""
     return store.query(
         "SELECT d.doc_id, d.title, d.text, d.content_hash, d.year, d.date, d.source, d.source_kind, n.lemmas "
         f"FROM documents d JOIN normalised n USING (doc_id) WHERE n.status = '{STATUS_OK}' ORDER BY d.doc_id"
@@ -170,7 +167,7 @@ def embed(cfg: PipelineConfig, run_id: str, progress: Progress | None = None) ->
     """Embed usable documents whose (model, content hash) is not cached yet."""
     embedder = Embedder.from_config(cfg.embed)
     with Store(cfg.store) as store:
-        docs = _usable_documents(store).drop_duplicates("content_hash")
+        docs = usable_documents(store).drop_duplicates("content_hash")
         missing = set(store.missing_embeddings(embedder.model_id, docs["content_hash"].tolist()))
         todo = docs[docs["content_hash"].isin(missing)]
         # Commit batch by batch: a killed run keeps what it finished and resumes from there.
@@ -186,64 +183,3 @@ def embed(cfg: PipelineConfig, run_id: str, progress: Progress | None = None) ->
             store.put_embeddings(embedder.model_id, part["content_hash"].tolist(), embedder.encode(texts, report))
         total = store.count("embeddings")
     return {"model": embedder.model_id, "embeddings_new": len(todo), "embeddings_total": total}
-
-
-def topics(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
-    """Fit topics on the cached embeddings of all usable documents; give each topic its lineage id
-    (continued from the last completed run where the centroids match); store topics, yearly counts,
-    centroids and quality figures."""
-    t = cfg.topics
-    embedder = Embedder.from_config(cfg.embed)
-    stops = stop_words(cfg.normalise.supported_languages)
-    with Store(cfg.store) as store:
-        docs = _usable_documents(store)
-        vectors = store.get_embeddings(embedder.model_id, docs["content_hash"].tolist())
-        previous, previous_docs = _previous_lineage(store)
-    modeler = TopicModeler.from_config(t, stop_words=stops)
-    modeler.fit(docs["lemmas"].tolist(), vectors)
-    centroids = lineage.topic_centroids(modeler.topics_, vectors)
-    matched = lineage.match_lineage(
-        previous, centroids, run_id=run_id, min_similarity=t.lineage_min_similarity,
-        previous_docs=previous_docs, current_docs=lineage.topic_documents(modeler.topics_, docs["doc_id"].tolist()),
-        min_jaccard=t.lineage_min_jaccard if previous is not None else None,
-    )
-    terms = quality.topic_terms_from_info(modeler.topic_info_)
-    coherence = quality.topic_coherence(terms, docs["lemmas"].tolist(), top_n=t.coherence_top_n, stop_words=stops)
-    report = quality.quality_report(terms, docs["lemmas"].tolist(), modeler.topics_, stop_words=stops,
-                                    coherence_top_n=t.coherence_top_n, diversity_top_n=t.diversity_top_n)
-    info = modeler.topic_info_.assign(lineage_id=modeler.topic_info_["topic_id"].map(matched.mapping),
-                                      coherence=modeler.topic_info_["topic_id"].map(coherence))
-    counts = em.year_counts(pd.DataFrame({"topic_id": modeler.topics_, "year": docs["year"]}))
-    periods = counts.stack().rename("count").reset_index()
-    periods.columns = ["topic_id", "period", "count"]
-    events = matched.events.assign(parents=matched.events["parents"].map(json.dumps))
-    with Store(cfg.store) as store:
-        store.replace_run_table("doc_topics", run_id, pd.DataFrame({
-            "doc_id": docs["doc_id"], "topic_id": modeler.topics_, "probability": modeler.probabilities_}))
-        store.replace_run_table("topics", run_id, info)
-        store.replace_run_table("topic_periods", run_id, periods[periods["count"] > 0])
-        store.replace_run_table("topic_lineage", run_id, events)
-        store.replace_run_table("topic_centroids", run_id, pd.DataFrame({
-            "topic_id": centroids.index.astype(int), "lineage_id": centroids.index.map(matched.mapping),
-            "vector": list(centroids.to_numpy(dtype=np.float32))}))
-    by_event = matched.events["event"].value_counts().to_dict()
-    return {"documents_modelled": len(docs), "topics": len(modeler.topic_info_),
-            "outlier_share": round(modeler.outlier_share_, 4),
-            "outlier_share_before_reduction": round(modeler.outlier_share_before_, 4),
-            "lineage": {str(k): int(v) for k, v in by_event.items()},
-            "quality": {k: round(float(v), 4) for k, v in report.items()}}
-
-
-def _previous_lineage(store: Store) -> tuple[pd.DataFrame | None, dict[str, set[str]] | None]:
-    """Centroids (index lineage id) and documents per lineage of the last completed run, if any."""
-    run = store.latest_run()
-    if run is None:
-        return None, None
-    rows = store.query("SELECT topic_id, lineage_id, vector FROM topic_centroids WHERE run_id = ?", [run])
-    if rows.empty:
-        return None, None
-    centroids = pd.DataFrame(np.stack(rows["vector"].to_numpy()), index=pd.Index(rows["lineage_id"]))
-    members = store.query(
-        "SELECT c.lineage_id, t.doc_id FROM doc_topics t JOIN topic_centroids c USING (run_id, topic_id) "
-        "WHERE t.run_id = ?", [run])
-    return centroids, {k: set(g["doc_id"]) for k, g in members.groupby("lineage_id")}

@@ -109,3 +109,39 @@ def test_a_version_1_store_is_migrated_without_losing_rows(tmp_path: Path) -> No
         # Version 6: the shrunk RCA (null for cells computed before it) and the below-minimum table.
         shrunk = store.query("SELECT rca_shrunk, rca_lower FROM region_topics").iloc[0].tolist()
         assert all(pd.isna(v) for v in shrunk) and store.count("candidates_below_minimum") == 0
+
+
+def test_a_version_5_store_gains_the_topic_reference_and_stability_tables(tmp_path: Path) -> None:
+    from s3text.store import MIGRATIONS
+
+    path = tmp_path / "v5.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    for version in range(1, 6):
+        con.execute(MIGRATIONS[version])
+        con.execute("INSERT INTO schema_version VALUES (?)", [version])
+    con.execute("INSERT INTO doc_topics VALUES ('r1', 'd1', 3, 0.7)")
+    con.close()
+    with Store(path) as store:
+        assert store.schema_version() == SCHEMA_VERSION
+        row = store.query("SELECT doc_id, topic_id, probability, content_hash, assigned_by FROM doc_topics")
+        assert row.iloc[0].tolist()[:3] == ["d1", 3, 0.7] and row[["content_hash", "assigned_by"]].isna().all(axis=None)
+        for table in ("topic_reference", "topic_runs", "run_stability"):
+            assert store.count(table) == 0
+        store.replace_run_table("run_stability", "r2", pd.DataFrame([{
+            "previous_run": "r1", "earlier_documents": 1, "kept_documents": 1, "missing_documents": 0,
+            "kept_share": 1.0, "candidates": 0, "previous_candidates": 0, "shared_candidates": 0,
+            "candidate_jaccard": None}]))
+        store.replace_run_table("topic_runs", "r2", pd.DataFrame([{
+            "fit_run_id": "r1", "fingerprint": "fp", "mode": "assign", "reasons": "[]", "drift": None}]))
+        assert store.query("SELECT kept_share FROM run_stability WHERE run_id = 'r2'")["kept_share"].tolist() == [1.0]
+
+
+def test_embeddings_import_from_another_store(tmp_path: Path) -> None:
+    vectors = np.eye(2, 3, dtype=np.float32)
+    with Store(tmp_path / "a.duckdb") as a:
+        a.put_embeddings("m", ["h1", "h2"], vectors)
+    with Store(tmp_path / "b.duckdb") as b:
+        b.put_embeddings("m", ["h2"], vectors[1:])
+        assert b.import_embeddings(tmp_path / "a.duckdb") == 1
+        np.testing.assert_array_equal(b.get_embeddings("m", ["h1", "h2"]), vectors)
