@@ -10,8 +10,9 @@ from s3text.candidates import candidate_key, candidate_score, flag_candidates, s
 from s3text.config import CandidatesConfig
 from s3text.store import Store
 
-CFG = CandidatesConfig(min_actors=2, min_density=0.3, rca_cap=2.0, mass_target=4, min_support_documents=1,
-                       min_support_organisations=1)
+# min_topic_documents=1: the hand-made topics have one to three documents each.
+CFG = CandidatesConfig(min_topic_documents=1, min_actors=2, min_density=0.3, rca_cap=2.0, mass_target=4,
+                       min_support_documents=1, min_support_organisations=1)
 
 
 def _inputs() -> dict[str, object]:
@@ -64,9 +65,17 @@ def test_every_score_is_reproduced_by_its_components() -> None:
         assert row["score"] == pytest.approx(candidate_score(row, CFG))
 
 
+def test_a_topic_with_too_few_placed_documents_yields_nothing() -> None:
+    # Topic 0 has three documents with a placed organisation (d1, d2, d3): enough at 3, not at 4.
+    enough = CFG.model_copy(update={"min_topic_documents": 3})
+    assert set(flag_candidates(**_inputs(), cfg=enough)["topic_id"]) == {0}  # type: ignore[arg-type]
+    too_few = CFG.model_copy(update={"min_topic_documents": 4})
+    assert flag_candidates(**_inputs(), cfg=too_few).empty  # type: ignore[arg-type]
+
+
 def test_region_filter_and_thresholds() -> None:
     assert flag_candidates(**_inputs(), cfg=CFG, regions={"B"})["region"].tolist() == ["B"]  # type: ignore[arg-type]
-    strict = CandidatesConfig(min_actors=3, min_density=0.7, rca_cap=2.0, mass_target=4)
+    strict = CandidatesConfig(min_topic_documents=1, min_actors=3, min_density=0.7, rca_cap=2.0, mass_target=4)
     assert flag_candidates(**_inputs(), cfg=strict)["region"].tolist() == ["A"]  # type: ignore[arg-type]
 
 
@@ -115,15 +124,15 @@ def test_evidence_lists_a_document_once_under_its_first_relation() -> None:
 def test_support_counts_and_minimums_by_hand() -> None:
     # A/0: documents d1, d2 (2) from a1, a2, a3 (3); B/0: d3 in the topic, d4, d6 in related topic 2
     # (3) from b1, b2 (2): the same set that its mass counts.
-    out = flag_candidates(**_inputs(), cfg=CandidatesConfig(min_actors=2, min_density=0.3, rca_cap=2.0,
-                                                            mass_target=4))  # type: ignore[arg-type]
+    loose = CandidatesConfig(min_topic_documents=1, min_actors=2, min_density=0.3, rca_cap=2.0, mass_target=4)
+    out = flag_candidates(**_inputs(), cfg=loose)  # type: ignore[arg-type]
     got = {r.region: r for r in out.itertuples()}
     assert (got["A"].support_documents, got["A"].support_organisations) == (2, 3)
     assert (got["B"].support_documents, got["B"].support_organisations) == (3, 2)
     assert got["A"].below_minimum == ["2 supporting documents, fewer than the minimum 3"]
     assert got["B"].below_minimum == []
-    strict = CandidatesConfig(min_actors=2, min_density=0.3, rca_cap=2.0, mass_target=4, min_support_documents=2,
-                              min_support_organisations=3)
+    strict = CandidatesConfig(min_topic_documents=1, min_actors=2, min_density=0.3, rca_cap=2.0, mass_target=4,
+                              min_support_documents=2, min_support_organisations=3)
     got = {r.region: r.below_minimum for r in flag_candidates(**_inputs(), cfg=strict).itertuples()}  # type: ignore[arg-type]
     assert got == {"A": [], "B": ["2 supporting organisations, fewer than the minimum 3"]}
 
