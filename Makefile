@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(PY) bench/bench_web.py
 	$(PY) bench/bench_ingest.py
 	$(PY) bench/bench_crawl.py
+	$(PY) bench/bench_repro.py
 	$(PY) bench/bench_stability.py --embeddings-from out/s3text.duckdb
 
 clean:
