@@ -22,6 +22,7 @@ app = typer.Typer(add_completion=False, help="Find transformative-activity candi
 console = Console()
 
 EXIT_DATAERR, EXIT_TEMPFAIL, EXIT_CONFIG = 65, 75, 78
+EPHEMERAL_STARTUP_SECONDS = "240"  # also exported by the Makefile, for tests and benchmarks
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -31,6 +32,9 @@ def _prefect_env(root: Path, verbose: bool) -> None:
     os.environ.setdefault("PREFECT_HOME", str(root / ".prefect"))
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
+    # The temporary server's start-up has taken over Prefect's default 20 s on a loaded machine
+    # (the run then exits 1): wait long enough for a machine busy with other work.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", EPHEMERAL_STARTUP_SECONDS)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -301,6 +305,10 @@ def print_summary(manifest: dict[str, Any]) -> None:
         console.print(files)
     for source, line in s["regions"].get("sources", {}).items():  # what each source gives capacity
         console.print(f"regions, {source}: {line}")
+    if s["candidates"].get("why_no_candidates"):
+        console.print(f"No candidate: {s['candidates']['why_no_candidates']}", markup=False)
+    for topic, reason in s["candidates"].get("no_candidate_topics", {}).items():
+        console.print(f"emerging topic {topic} ({reason['label']}) has no candidate: {reason['text']}", markup=False)
     if s["ingest"]["documents_new"] == 0 and s["embed"]["embeddings_new"] == 0:
         console.print("Nothing new: no document added and no embedding computed; results refreshed from the store.")
     console.print("Wrote " + ", ".join(s["export"]["files"]) + ", and run.json")
