@@ -22,7 +22,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -148,30 +150,31 @@ def main() -> None:
                          ("torch", "sentence-transformers", "umap-learn", "hdbscan", "numba", "numpy")) + ".",
              "", "| embedding variant | torch kernels, threads | identical to default | max abs difference "
              "| CPU s (ratio to default) |", "| --- | --- | --- | --- | --- |"]
-    ref_cpu = json.loads(embed_rows[0][2])["cpu_s"]
-    for name, ok, said in embed_rows:
-        if not ok:
-            lines.append(f"| {name} | could not run: {said} | | | |")
-            continue
-        info = json.loads(said)
-        diff = float(np.abs(vectors[name] - ref).max())
-        lines.append(f"| {name} | {info['capability']}, {info['threads']} | "
-                     f"{'yes' if np.array_equal(vectors[name], ref) else 'no'} | {diff:.2e} | "
-                     f"{info['cpu_s']:.1f} ({info['cpu_s'] / ref_cpu:.2f}) |")
+    lines += _rows(embed_rows, 5, lambda name, info: [
+        f"{info['capability']}, {info['threads']}", "yes" if np.array_equal(vectors[name], ref) else "no",
+        f"{float(np.abs(vectors[name] - ref).max()):.2e}"])
     lines += ["", "| topics variant (same vectors) | identical assignments | adjusted Rand index to default "
               "| CPU s (ratio to default) |", "| --- | --- | --- | --- |"]
-    ref_topic_cpu = json.loads(topic_rows[0][2])["cpu_s"]
-    for name, ok, said in topic_rows:
-        if not ok:
-            lines.append(f"| {name} | could not run: {said} | | |")
-            continue
-        same = np.array_equal(labels[name], base)
-        cpu = json.loads(said)["cpu_s"]
-        lines.append(f"| {name} | {'yes' if same else 'no'} | {adjusted_rand_score(base, labels[name]):.3f} | "
-                     f"{cpu:.1f} ({cpu / ref_topic_cpu:.2f}) |")
+    lines += _rows(topic_rows, 4, lambda name, _info: [
+        "yes" if np.array_equal(labels[name], base) else "no", f"{adjusted_rand_score(base, labels[name]):.3f}"])
     lines += ["", _reading(embed_rows, vectors, ref, topic_rows, labels, base), END]
     write_section("\n".join(lines), START, END)
     print("\n".join(lines))
+
+
+def _rows(rows: list[tuple[str, bool, str]], width: int, cells: Callable[[str, dict[str, Any]], list[str]]
+          ) -> list[str]:
+    """Table rows: the variant, its own cells, then CPU seconds and their ratio to the first (default) row."""
+    reference = json.loads(rows[0][2])["cpu_s"]
+    out = []
+    for name, ok, said in rows:
+        if not ok:
+            out.append(f"| {name} | could not run: {said} |" + " |" * (width - 2))
+            continue
+        info = json.loads(said)
+        out.append("| " + " | ".join([name, *cells(name, info), f"{info['cpu_s']:.1f} "
+                                      f"({info['cpu_s'] / reference:.2f})"]) + " |")
+    return out
 
 
 def _reading(embed_rows: list[tuple[str, bool, str]], vectors: dict[str, object], ref: object,
