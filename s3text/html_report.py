@@ -119,7 +119,8 @@ def build_context(store: Store, run_id: str, *, per_region: int = 3) -> dict[str
     manifest = info["manifest"]
     candidates, topics = tables["candidates"], tables["topics"]
     ranked = sorted(topics, key=lambda t: (not t["emerging"], -(t["emergence_score"] or float("-inf"))))
-    emerging = [t for t in ranked if t["emerging"]]
+    reasons = manifest.get("stages", {}).get("candidates", {}).get("no_candidate_topics") or {}
+    emerging = [{**t, "no_candidate": reasons.get(str(t["topic_id"]), {}).get("text")} for t in ranked if t["emerging"]]
     end_year = manifest.get("stages", {}).get("emergence", {}).get("end_year")
     recent = manifest.get("config", {}).get("emergence", {}).get("recent_years")
     chart_topics = [{**t, "emergence_score": t["emergence_score"] or 0.0} for t in topics]
@@ -132,6 +133,7 @@ def build_context(store: Store, run_id: str, *, per_region: int = 3) -> dict[str
         "kinds": Counter(c["kind"] for c in candidates), "statuses": Counter(c["status"] for c in candidates),
         "changed": sum(bool(c["changed_since_review"]) for c in candidates), "n_candidates": len(candidates),
         "n_below_minimum": len(tables["candidates_below_minimum"]),
+        "why_no_candidates": manifest.get("stages", {}).get("candidates", {}).get("why_no_candidates"),
         "regions": _regions(candidates, tables["evidence"], per_region), "per_region": per_region,
         "trend_chart": trend_chart(chart_topics, tables["topic_years"], totals, end_year=end_year,
                                    recent_years=recent),

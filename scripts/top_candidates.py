@@ -28,22 +28,27 @@ def section(store: Store, run_id: str) -> str:
         "SELECT record FROM candidates WHERE run_id = ? ORDER BY score DESC, candidate_key", [run_id])["record"]]
     below = store.query("SELECT count(*) AS n FROM candidates_below_minimum WHERE run_id = ?", [run_id])["n"][0]
     single = sum(r["count"] <= 1 for r in flagged)
+    manifest = json.loads(store.query("SELECT manifest FROM runs WHERE run_id = ?", [run_id])["manifest"][0] or "{}")
+    held = manifest.get("stages", {}).get("candidates", {}).get("no_candidate_topics", {})
     lines = [
         START, "", "### 3.1 Top candidates of the default run (written by `scripts/top_candidates.py`)", "",
         f"Run `{run_id}`: {len(flagged)} flagged candidates, {int(below)} below minimum evidence (not flagged). "
         f"{single} flagged candidates have at most one document in the topic itself; their support comes "
         "from the related topics the region is specialised in.", "",
-        "| # | region | topic | kind | score | specialisation | RCA raw / shrunk / 5 % bound | documents in topic "
-        "| support documents / organisations |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| # | region | topic | kind | score | specialisation | RCA raw / shrunk / 5 % bound | density "
+        "| documents in topic | support documents / organisations | related strengths (strongest first) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for i, r in enumerate(flagged[:TOP], start=1):
         name = r.get("region_name") or ""
         where = f"{r['region']} ({name})" if name and name != r["region"] else r["region"]
         lines.append(f"| {i} | {where} | {r['topic_label']} | {r['kind']} | "
                      f"{r['score']:.3f} | {r['specialisation']:.2f} | {r['rca']:.2f} / {r['rca_shrunk']:.2f} / "
-                     f"{r['rca_lower']:.2f} | {r['count']} | {r['support_documents']} / "
-                     f"{r['support_organisations']} |")
+                     f"{r['rca_lower']:.2f} | {r['density']:.2f} | {r['count']} | {r['support_documents']} / "
+                     f"{r['support_organisations']} | {'; '.join(r['related_topic_labels'][:3]) or '–'} |")
+    if held:
+        lines += ["", "Emerging topics without a candidate, and why (`stages.candidates.no_candidate_topics`):", ""]
+        lines += [f"- {t} ({r['label']}): {r['text']}." for t, r in sorted(held.items(), key=lambda kv: int(kv[0]))]
     return "\n".join([*lines, "", END])
 
 

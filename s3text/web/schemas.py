@@ -128,12 +128,19 @@ class SeriesOut(_Out):
     by_source: dict[str, list[YearCount]]
 
 
+class NoCandidateOut(_Out):
+    code: str = Field(description="which link from documents to regions breaks (s3text.diagnosis.REASONS)")
+    text: str = Field(description="the reason in plain words, with the figures that show it")
+
+
 class TopicDetailOut(TopicOut):
     related: list[RelatedOut] = []
     lineage: dict[str, Any] | None = None
     complexity: dict[str, float | None] | None = None
     series: SeriesOut
     regions: list[RegionTopicOut]
+    no_candidate: NoCandidateOut | None = Field(
+        default=None, description="why this emerging topic has no candidate; null when it has one or is not emerging")
 
 
 class TopicDetail(Envelope):

@@ -109,6 +109,9 @@ def test_second_run_adds_nothing_and_gives_the_same_candidates(two_runs: dict[st
     assert second["ingest"]["documents_total"] == first["ingest"]["documents_total"]
     assert second["ingest"]["quarantined_new"] == 0
     assert second["embed"]["embeddings_new"] == 0
+    assert first["stability"]["previous_run"] is None and first["stability"]["candidate_jaccard"] is None
+    assert second["stability"]["previous_run"] == two_runs["first"]["run_id"]
+    assert second["stability"]["kept_share"] == 1.0 and second["stability"]["candidate_jaccard"] in (None, 1.0)
     again = json.loads((two_runs["dir"] / "out" / "candidates.json").read_text())
     reviewed = [c for c in again if c["candidate_key"] == two_runs["first_candidates"][0]["candidate_key"]]
     assert [(c["status"], c["reviewer"], c["changed_since_review"]) for c in reviewed] == [("accepted", "ana", False)]
