@@ -1,4 +1,5 @@
-"""Portable numeric kernels: the same inputs give the same vectors and topics on any x86-64 CPU with AVX2.
+"""Portable numeric kernels: the CPU-dependent kernel choices that change vectors and topics, pinned to what
+every x86-64 CPU with AVX2 shares.
 
 torch (ATen), MKL and numba pick their CPU kernels when they load, by what the CPU offers. The
 reproducibility probe (``bench/bench_repro.py``; docs/BENCHMARKS.md, "What varies between machines")
