@@ -150,16 +150,17 @@ def capacity(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
             "actor_placements_too_coarse": int(region_units(cfg).assign(placed).isna().sum())}
 
 
-def topic_document_places(store: Store, cfg: PipelineConfig, run_id: str) -> pd.DataFrame:
+def topic_document_places(store: Store, run_id: str, links: pd.DataFrame) -> pd.DataFrame:
     """Per document in a topic: its source, how many organisations it names, how many of them are
-    placed at all, and how many in an analysis unit (:data:`s3text.diagnosis.DOCUMENT_COLUMNS`)."""
+    placed at all, and how many in an analysis unit (:data:`s3text.diagnosis.DOCUMENT_COLUMNS`).
+    ``links``: the run's :func:`doc_topic_regions`, which the caller already holds."""
     named = store.query(
         "SELECT t.doc_id, t.topic_id, d.source, count(DISTINCT o.org_id) AS organisations, "
         "count(DISTINCT CASE WHEN r.nuts_code IS NOT NULL THEN o.org_id END) AS placed "
         "FROM doc_topics t JOIN documents d USING (doc_id) LEFT JOIN document_orgs o USING (doc_id) "
         "LEFT JOIN actor_regions r ON r.actor_id = o.actor_id "
         f"WHERE t.run_id = ? AND t.topic_id <> {OUTLIER} GROUP BY t.doc_id, t.topic_id, d.source", [run_id])
-    in_unit = _doc_regions(store, cfg).groupby("doc_id")["actor_id"].nunique().rename("in_unit")
+    in_unit = links.groupby("doc_id")["actor_id"].nunique().rename("in_unit")
     out = named.merge(in_unit, left_on="doc_id", right_index=True, how="left").fillna({"in_unit": 0})
     return out.astype({"organisations": int, "placed": int, "in_unit": int})[DOCUMENT_COLUMNS]
 

@@ -81,7 +81,7 @@ def candidates(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
     with Store(cfg.store) as store:
         store.replace_run_table("candidates", run_id, _frame(flagged_records))
         store.replace_run_table("candidates_below_minimum", run_id, _frame(weak))
-        places = topic_document_places(store, cfg, run_id)
+        places = topic_document_places(store, run_id, links)
     reasons = diagnosis.topic_reasons(
         emerging=scores.loc[scores["emerging"].astype(bool), "topic_id"].astype(int).tolist(),
         with_candidates={r.topic_id for r in flagged_records}, documents=places, capacity=table,
