@@ -24,12 +24,18 @@ PORTABLE_ENV = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2", "NUMBA_CPU_NA
 MODES = ("portable", "native")
 
 
-def _has_avx2() -> bool:
+def cpu_field(name: str) -> str | None:
+    """The first ``name: value`` of /proc/cpuinfo (``flags``, ``model name``); None where there is none."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            return any(line.startswith("flags") and " avx2" in line for line in handle)
+            return next((line.split(":", 1)[1].strip() for line in handle if line.split(":", 1)[0].strip() == name),
+                        None)
     except OSError:
-        return False
+        return None
+
+
+def has_avx2() -> bool:
+    return "avx2" in (cpu_field("flags") or "").split()
 
 
 def kernel_mode() -> str:
@@ -43,7 +49,7 @@ def use_portable_kernels() -> dict[str, str]:
     """Set the portable kernel variables that are not set yet; returns those it set. Does nothing in
     ``native`` mode, off x86-64, on a CPU without AVX2, or for a library already loaded (too late:
     its kernels are chosen), which run.json then shows."""
-    if kernel_mode() == "native" or platform.machine() not in ("x86_64", "AMD64") or not _has_avx2():
+    if kernel_mode() == "native" or platform.machine() not in ("x86_64", "AMD64") or not has_avx2():
         return {}
     loaded = {"ATEN_CPU_CAPABILITY": "torch", "MKL_CBWR": "torch", "NUMBA_CPU_NAME": "numba"}
     chosen = {name: value for name, value in PORTABLE_ENV.items()

@@ -10,7 +10,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from s3text.kernels import kernel_mode
+from s3text.kernels import cpu_field, kernel_mode
 
 PACKAGES = (
     "s3text", "sentence-transformers", "torch", "bertopic", "umap-learn", "hdbscan", "scikit-learn",
@@ -41,7 +41,8 @@ def numeric_settings() -> dict[str, object]:
     kernels torch chose, thread counts and the BLAS libraries in use. Nothing is imported that the
     run did not load itself (a run that embeds nothing never loads torch)."""
     out: dict[str, object] = {
-        "machine": platform.machine(), "processor": _cpu_model(), "cpu_count": os.cpu_count(),
+        "machine": platform.machine(), "processor": cpu_field("model name") or platform.processor() or None,
+        "cpu_count": os.cpu_count(),
         "kernels": kernel_mode(), "env": {name: os.environ[name] for name in NUMERIC_ENV if name in os.environ},
     }
     torch = sys.modules.get("torch")
@@ -55,14 +56,6 @@ def numeric_settings() -> dict[str, object]:
     except ImportError:  # threadpoolctl comes with scikit-learn; a trimmed install still records the rest
         out["blas"] = None
     return out
-
-
-def _cpu_model() -> str | None:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            return next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), None)
-    except OSError:
-        return platform.processor() or None
 
 
 def git_sha(root: Path) -> str | None:

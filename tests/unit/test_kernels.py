@@ -9,11 +9,11 @@ import sys
 
 import pytest
 
-from s3text.kernels import PORTABLE_ENV, _has_avx2
+from s3text.kernels import PORTABLE_ENV, has_avx2
 
 PROBE = ("import json, s3text, torch, numba; print(json.dumps({'torch': torch.backends.cpu.get_cpu_capability(), "
          "'numba': numba.config.CPU_NAME, 'mkl': __import__('os').environ.get('MKL_CBWR')}))")
-pytestmark = pytest.mark.skipif(not _has_avx2(), reason="portable kernels need an x86-64 CPU with AVX2")
+pytestmark = pytest.mark.skipif(not has_avx2(), reason="portable kernels need an x86-64 CPU with AVX2")
 
 
 def probe(**env: str) -> dict[str, str | None]:
