@@ -23,6 +23,7 @@ import pandas as pd
 from s3text import emergence as em
 from s3text.config import BacktestConfig, EmergenceConfig, TopicsConfig
 from s3text.errors import ModelError
+from s3text.refit import assign_nearest
 from s3text.topics import OUTLIER, TopicModeler
 
 logger = logging.getLogger(__name__)
@@ -37,13 +38,6 @@ class BacktestResult:
 
 def _smoothed_share(c: np.ndarray, n: float) -> np.ndarray:
     return (c + 0.5) / (n + 1.0)
-
-
-def assign_nearest(vectors: np.ndarray, centroids: np.ndarray, min_similarity: float) -> np.ndarray:
-    """Index of the most similar centroid per (L2-normalised) vector, −1 below ``min_similarity``."""
-    sims = vectors @ centroids.T
-    best = sims.argmax(axis=1)
-    return np.where(sims[np.arange(len(vectors)), best] >= min_similarity, best, OUTLIER)
 
 
 def precision_at_k(predicted: pd.Series, truth: pd.Series, k: int) -> float:
@@ -92,8 +86,7 @@ def backtest(
     recent = (years > until - emergence_cfg.recent_years) & past
     window = recent | future
     placed = np.full(len(docs), OUTLIER)
-    hits = assign_nearest(vectors[window], centroids, threshold)
-    placed[window] = np.where(hits == OUTLIER, OUTLIER, ids[np.clip(hits, 0, None)])
+    placed[window] = assign_nearest(vectors[window], pd.DataFrame(centroids, index=ids), threshold)[0]
     c_recent = np.array([(placed[recent] == i).sum() for i in ids])
     c_future = np.array([(placed[future] == i).sum() for i in ids])
     realised = np.log2(_smoothed_share(c_future, float(future.sum())) / _smoothed_share(c_recent, float(recent.sum())))

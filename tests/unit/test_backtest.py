@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from s3text.backtest import assign_nearest, backtest, precision_at_k
+from s3text.backtest import backtest, precision_at_k
 from s3text.config import BacktestConfig, EmergenceConfig, TopicsConfig
 from s3text.embed import Embedder
 from s3text.normalise import Normaliser
+from s3text.refit import assign_nearest
 
 pytestmark = pytest.mark.slow
 TOPICS = TopicsConfig(min_topic_size=8, min_samples=3, umap_neighbors=10)
@@ -31,7 +32,7 @@ def test_assign_nearest_respects_the_threshold() -> None:
     centroids = np.array([[1.0, 0.0], [0.0, 1.0]])
     vectors = np.array([[0.9, 0.1], [0.1, 0.9], [0.6, 0.6]])
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    assert assign_nearest(vectors, centroids, 0.8).tolist() == [0, 1, -1]
+    assert assign_nearest(vectors, pd.DataFrame(centroids), 0.8)[0].tolist() == [0, 1, -1]
 
 
 @pytest.fixture(scope="module")
