@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -145,3 +146,10 @@ def run_reason(*, topics_scored: int, emerging: int, candidates: int, reasons: M
     parts = "; ".join(f"{_plural(c, 'topic')}: {REASONS[code]}"
                       for code, c in sorted(counts.items(), key=lambda kv: order.index(kv[0])))
     return f"none of the {_plural(emerging, 'emerging topic')} has a candidate ({parts})"
+
+
+def recorded_reasons(manifest: Mapping[str, Any]) -> dict[int, dict[str, str]]:
+    """The reasons a run's manifest records (``stages.candidates.no_candidate_topics``): topic id →
+    {code, text, label}; empty for a run recorded before the candidates step said why."""
+    stage = manifest.get("stages", {}).get("candidates", {})
+    return {int(t): r for t, r in (stage.get("no_candidate_topics") or {}).items()}

@@ -23,6 +23,7 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from s3text.diagnosis import recorded_reasons
 from s3text.exports import SCHEMA_VERSION, Rows, load_tables, resolve_run, run_info
 from s3text.store import Store
 from s3text.writers import atomic_write
@@ -119,8 +120,8 @@ def build_context(store: Store, run_id: str, *, per_region: int = 3) -> dict[str
     manifest = info["manifest"]
     candidates, topics = tables["candidates"], tables["topics"]
     ranked = sorted(topics, key=lambda t: (not t["emerging"], -(t["emergence_score"] or float("-inf"))))
-    reasons = manifest.get("stages", {}).get("candidates", {}).get("no_candidate_topics") or {}
-    emerging = [{**t, "no_candidate": reasons.get(str(t["topic_id"]), {}).get("text")} for t in ranked if t["emerging"]]
+    reasons = recorded_reasons(manifest)
+    emerging = [{**t, "no_candidate": reasons.get(int(t["topic_id"]), {}).get("text")} for t in ranked if t["emerging"]]
     end_year = manifest.get("stages", {}).get("emergence", {}).get("end_year")
     recent = manifest.get("config", {}).get("emergence", {}).get("recent_years")
     chart_topics = [{**t, "emergence_score": t["emergence_score"] or 0.0} for t in topics]

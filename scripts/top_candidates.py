@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.docsection import write_section  # noqa: E402
-from s3text.exports import resolve_run  # noqa: E402
+from s3text.diagnosis import recorded_reasons  # noqa: E402
+from s3text.exports import resolve_run, run_info  # noqa: E402
 from s3text.store import Store  # noqa: E402
 
 DOC = ROOT / "docs" / "METHODS.md"
@@ -28,8 +29,7 @@ def section(store: Store, run_id: str) -> str:
         "SELECT record FROM candidates WHERE run_id = ? ORDER BY score DESC, candidate_key", [run_id])["record"]]
     below = store.query("SELECT count(*) AS n FROM candidates_below_minimum WHERE run_id = ?", [run_id])["n"][0]
     single = sum(r["count"] <= 1 for r in flagged)
-    manifest = json.loads(store.query("SELECT manifest FROM runs WHERE run_id = ?", [run_id])["manifest"][0] or "{}")
-    held = manifest.get("stages", {}).get("candidates", {}).get("no_candidate_topics", {})
+    held = recorded_reasons(run_info(store, run_id)["manifest"])
     lines = [
         START, "", "### 3.1 Top candidates of the default run (written by `scripts/top_candidates.py`)", "",
         f"Run `{run_id}`: {len(flagged)} flagged candidates, {int(below)} below minimum evidence (not flagged). "
@@ -48,7 +48,7 @@ def section(store: Store, run_id: str) -> str:
                      f"{r['support_organisations']} | {'; '.join(r['related_topic_labels'][:3]) or '–'} |")
     if held:
         lines += ["", "Emerging topics without a candidate, and why (`stages.candidates.no_candidate_topics`):", ""]
-        lines += [f"- {t} ({r['label']}): {r['text']}." for t, r in sorted(held.items(), key=lambda kv: int(kv[0]))]
+        lines += [f"- {t} ({r['label']}): {r['text']}." for t, r in sorted(held.items())]
     return "\n".join([*lines, "", END])
 
 

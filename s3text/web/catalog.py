@@ -7,6 +7,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from s3text.diagnosis import recorded_reasons
+from s3text.exports import run_info
 from s3text.outputs import topics_frame
 from s3text.store import Store
 from s3text.web.queries import frame_records, plain
@@ -94,17 +96,8 @@ def topic_detail(store: Store, run_id: str, topic_id: int) -> dict[str, Any] | N
     topic["complexity"] = {"kci": plain(complexity[0][0]), "pci": plain(complexity[0][1])} if complexity else None
     topic["series"] = topic_series(store, run_id, topic_id)
     topic["regions"] = topic_regions(store, run_id, topic_id)
-    topic["no_candidate"] = no_candidate_reasons(store, run_id).get(topic_id)
+    topic["no_candidate"] = recorded_reasons(run_info(store, run_id)["manifest"]).get(topic_id)
     return topic
-
-
-def no_candidate_reasons(store: Store, run_id: str) -> dict[int, dict[str, str]]:
-    """Why each emerging topic of the run has no candidate ({code, text, label}), from the run's summary
-    (:mod:`s3text.diagnosis`); empty for a run recorded before the candidates step said why."""
-    row = store.con.execute("SELECT manifest FROM runs WHERE run_id = ?", [run_id]).fetchone()
-    manifest = json.loads(row[0]) if row and row[0] else {}
-    reasons = manifest.get("stages", {}).get("candidates", {}).get("no_candidate_topics") or {}
-    return {int(t): r for t, r in reasons.items()}
 
 
 def region_list(store: Store, run_id: str, statuses: Sequence[str]) -> list[dict[str, Any]]:
