@@ -43,10 +43,12 @@ def jaccard(a: Collection[str], b: Collection[str]) -> float | None:
 
 
 def stability(previous_docs: Mapping[str, str | None], current_docs: Mapping[str, str | None],
-              previous_candidates: Collection[str], current_candidates: Collection[str]) -> Stability:
+              previous_candidates: Collection[str] | None, current_candidates: Collection[str]) -> Stability:
+    """``previous_candidates`` None: there is no previous run, so nothing to be stable against
+    (Jaccard None, not the 0 that an empty previous set would give)."""
     earlier, kept, missing = kept_lineage(previous_docs, current_docs)
-    prev, cur = set(previous_candidates), set(current_candidates)
+    prev, cur = set(previous_candidates or ()), set(current_candidates)
     return Stability(earlier_documents=earlier, kept_documents=kept, missing_documents=missing,
                      kept_share=kept / earlier if earlier else None, candidates=len(cur),
                      previous_candidates=len(prev), shared_candidates=len(prev & cur),
-                     candidate_jaccard=jaccard(prev, cur))
+                     candidate_jaccard=None if previous_candidates is None else jaccard(prev, cur))

@@ -3,7 +3,6 @@ previous completed run (:mod:`s3text.stability`), stored in ``run_stability`` an
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -24,15 +23,10 @@ def stability(cfg: PipelineConfig, run_id: str) -> dict[str, Any]:
         previous = store.latest_run()
         current_docs = _doc_lineage(store, run_id)
         current_keys = store.query(_CANDIDATE_KEYS, [run_id])["candidate_key"].tolist()
-        if previous is None:
-            prev_docs: dict[str, str | None] = {}
-            prev_keys: list[str] = []
-        else:
-            prev_docs = _doc_lineage(store, previous)
-            prev_keys = store.query(_CANDIDATE_KEYS, [previous])["candidate_key"].tolist()
+        prev_docs = _doc_lineage(store, previous) if previous is not None else {}
+        prev_keys = (store.query(_CANDIDATE_KEYS, [previous])["candidate_key"].tolist()
+                     if previous is not None else None)
         figures = st.stability(prev_docs, current_docs, prev_keys, current_keys)
-        if previous is None:  # a first run has nothing to be stable against: no Jaccard of 0
-            figures = replace(figures, candidate_jaccard=None)
         store.replace_run_table("run_stability", run_id,
                                 pd.DataFrame([{"previous_run": previous, **figures.as_dict()}]))
     return {"previous_run": previous, **figures.as_dict()}

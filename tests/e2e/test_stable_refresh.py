@@ -83,6 +83,8 @@ def test_re_adding_three_documents_assigns_them_and_keeps_every_earlier_topic(sm
         before = store.query("SELECT doc_id, topic_id FROM doc_topics WHERE run_id = ?", [first])
         after = store.query("SELECT doc_id, topic_id, assigned_by FROM doc_topics WHERE run_id = ?", [second])
         stored = store.query("SELECT * EXCLUDE (run_id) FROM run_stability WHERE run_id = ?", [second])
+        keys = [set(store.query("SELECT candidate_key FROM candidates WHERE run_id = ?", [r])["candidate_key"])
+                for r in (first, second)]
     merged = before.merge(after, on="doc_id", how="left", suffixes=("_before", "_after"))
     assert len(merged) == stability["earlier_documents"] > 0
     assert (merged["topic_id_before"] == merged["topic_id_after"]).all()  # every earlier document keeps its topic
@@ -90,5 +92,7 @@ def test_re_adding_three_documents_assigns_them_and_keeps_every_earlier_topic(sm
     assert stability["previous_run"] == first
     assert stability["kept_share"] >= 0.99 and stability["kept_documents"] == stability["earlier_documents"]
     assert stability["candidate_jaccard"] is not None and 0 <= stability["candidate_jaccard"] <= 1
+    assert keys[0] | keys[1], "the small corpus flags candidates"
+    assert stability["candidate_jaccard"] == pytest.approx(len(keys[0] & keys[1]) / len(keys[0] | keys[1]), abs=1e-4)
     assert stored.iloc[0]["kept_share"] == stability["kept_share"]
     assert stored.iloc[0]["candidate_jaccard"] == pytest.approx(stability["candidate_jaccard"])

@@ -22,3 +22,8 @@ def test_no_earlier_documents_or_candidates_is_undefined_not_perfect() -> None:
     figures = stability({}, {"a": "L1"}, [], [])
     assert figures.kept_share is None and figures.candidate_jaccard is None
     assert jaccard(["a"], []) == 0.0 and jaccard(["a", "a"], ["a"]) == 1.0
+
+
+def test_a_first_run_has_no_jaccard_but_a_run_after_an_empty_one_has_zero() -> None:
+    assert stability({}, {"a": "L1"}, None, ["k1", "k2"]).candidate_jaccard is None
+    assert stability({}, {"a": "L1"}, [], ["k1", "k2"]).candidate_jaccard == 0.0
