@@ -16,6 +16,7 @@ See docs/METHODS.md, section 2.15.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,6 +53,16 @@ def _neg_log_marginal(log_alpha: float, x: np.ndarray, e: np.ndarray) -> float:
     return float(-ll.sum())
 
 
+def max_marginal_likelihood(neg_log_marginal: Callable[[float], float], bounds: tuple[float, float] = ALPHA_BOUNDS
+                            ) -> float:
+    """The prior weight (α of the RCA prior, κ of the growth prior) that minimises ``neg_log_marginal``
+    of its log, searched on the log scale within ``bounds``. Bounded Brent never evaluates the ends,
+    and the optimum may sit there (no, or extreme, dispersion), so the ends are compared too."""
+    lo, hi = np.log(bounds[0]), np.log(bounds[1])
+    found = optimize.minimize_scalar(neg_log_marginal, bounds=(lo, hi), method="bounded", options={"xatol": 1e-6})
+    return float(np.exp(min((float(found.x), lo, hi), key=neg_log_marginal)))
+
+
 def estimate_alpha(counts: pd.DataFrame) -> float:
     """α of the Gamma(α, α) prior by marginal likelihood over the cells with E_rt > 0 (cells of an
     empty region or topic carry no information). Without overdispersion the bound 1e6 (θ ≡ 1)."""
@@ -61,10 +72,7 @@ def estimate_alpha(counts: pd.DataFrame) -> float:
     if not keep.any():
         return ALPHA_BOUNDS[1]
     x, e = x[keep], e[keep]
-    lo, hi = np.log(ALPHA_BOUNDS[0]), np.log(ALPHA_BOUNDS[1])
-    result = optimize.minimize_scalar(_neg_log_marginal, bounds=(lo, hi), args=(x, e), method="bounded",
-                                      options={"xatol": 1e-6})
-    return float(np.exp(result.x))
+    return max_marginal_likelihood(lambda log_alpha: _neg_log_marginal(log_alpha, x, e))
 
 
 def shrunk_rca(counts: pd.DataFrame, *, alpha: float | None = None, quantile: float = LOWER_QUANTILE) -> ShrunkRca:

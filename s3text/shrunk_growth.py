@@ -23,9 +23,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 from scipy.special import betaln
 from scipy.stats import beta
+
+from s3text.shrinkage import max_marginal_likelihood
 
 # Search range of kappa (in prior documents). Not thresholds: the likelihood decides inside it.
 # The top stands for "no over-dispersion at all" (every topic's share unchanged up to Poisson
@@ -60,15 +61,8 @@ def fit_prior_strength(c_recent: np.ndarray, c_base: np.ndarray, m: float) -> fl
     c_recent, c_base = np.asarray(c_recent, dtype=np.float64), np.asarray(c_base, dtype=np.float64)
     if not ((c_recent + c_base) >= 2).any():
         return KAPPA_MAX
-    lo, hi = np.log(KAPPA_MIN), np.log(KAPPA_MAX)
-
-    def loss(log_kappa: float) -> float:
-        return -_log_marginal(float(np.exp(log_kappa)), c_recent, c_base, m)
-
-    found = minimize_scalar(loss, bounds=(lo, hi), method="bounded", options={"xatol": 1e-6})
-    # Bounded Brent never evaluates the ends; the optimum may sit there (no or extreme dispersion).
-    best = min((float(found.x), lo, hi), key=loss)
-    return float(np.exp(best))
+    return max_marginal_likelihood(lambda log_kappa: -_log_marginal(float(np.exp(log_kappa)), c_recent, c_base, m),
+                                   (KAPPA_MIN, KAPPA_MAX))
 
 
 def shrunk_growth(
