@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from s3text.capacity import location_quotient
+from s3text.config import CandidatesConfig
 from s3text.shrinkage import ALPHA_BOUNDS, _neg_log_marginal, estimate_alpha, expected_counts, shrunk_rca
 from s3text.store import Store
 
@@ -91,5 +92,7 @@ def test_small_store_single_documents_cannot_carry_specialisation(small_run_stor
     assert len(single) and (single["rca"] > 3).any(), "the raw RCA of one document is often large"
     assert (single["rca_shrunk"] < 1 + 1 / alpha + 1e-9).all() and (single["rca_lower"] < 1).all()
     assert (cells["rca_lower"] <= cells["rca_shrunk"]).all()
-    assert records and all(r["specialisation"] == pytest.approx(min(r["rca_lower"], 3.0) / 3.0) for r in records)
+    cap = CandidatesConfig().rca_cap  # tests/e2e/config_small.yaml keeps the default
+    assert records and all(r["specialisation"] == pytest.approx(min(r["rca_lower"], cap) / cap) for r in records)
+    assert any(r["count"] <= 1 for r in records), "candidates resting on at most one document in the topic"
     assert all(r["specialisation"] < 0.5 for r in records if r["count"] <= 1)

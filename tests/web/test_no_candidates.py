@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from s3text import steps
-from s3text.diagnosis import REASONS
+from s3text.diagnosis import REASONS, Reason, run_reason
 from s3text.html_report import write_report
 from s3text.runinfo import utc_now
 from s3text.store import Store
@@ -27,6 +27,12 @@ def emerging_topics(store_path: Path, run_id: str) -> set[int]:
     with Store(store_path, read_only=True) as store:
         rows = store.query("SELECT topic_id FROM emergence WHERE run_id = ? AND emerging", [run_id])
     return set(rows["topic_id"].astype(int))
+
+
+def emerging_scores(built: Built) -> list[int]:
+    """Every topic the run scored."""
+    with Store(built.path, read_only=True) as store:
+        return store.query("SELECT topic_id FROM emergence WHERE run_id = ?", [built.run_id])["topic_id"].tolist()
 
 
 def test_every_emerging_topic_has_a_candidate_or_a_reason(built_store: Built) -> None:
@@ -66,17 +72,20 @@ def test_a_run_without_candidates_says_why(built_store: Built, starved: dict[str
     emerging = emerging_topics(built_store.path, built_store.run_id)
     assert summary["candidates"] == 0
     assert {int(t) for t in summary["no_candidate_topics"]} == emerging
-    assert {r["code"] for r in summary["no_candidate_topics"].values()} == {"thin_topic"}
-    assert all("(minimum 100000)" in r["text"] for r in summary["no_candidate_topics"].values())
-    assert summary["why_no_candidates"] == (f"none of the {len(emerging)} emerging topic"
-                                            f"{'s' if len(emerging) != 1 else ''} has a candidate ({len(emerging)} "
-                                            f"topic{'s' if len(emerging) != 1 else ''}: too few documents with a "
-                                            "placed organisation)")
+    reasons = {int(t): Reason(r["code"], r["text"]) for t, r in summary["no_candidate_topics"].items()}
+    # No topic reaches the floor: each breaks there, or earlier in the chain (REASONS' order).
+    assert {r.code for r in reasons.values()} <= set(list(REASONS)[:list(REASONS).index("thin_topic") + 1])
+    assert any(r.code == "thin_topic" for r in reasons.values())
+    assert all("(minimum 100000)" in r.text for r in reasons.values() if r.code == "thin_topic")
+    assert summary["why_no_candidates"] == run_reason(topics_scored=len(emerging_scores(built_store)),
+                                                      emerging=len(emerging), candidates=0, reasons=reasons)
+    assert summary["why_no_candidates"].startswith(f"none of the {len(emerging)} emerging topic")
 
 
 def test_topic_page_api_and_report_show_the_reason(built_store: Built, starved: dict[str, Any]) -> None:
-    topic = min(emerging_topics(built_store.path, built_store.run_id))
-    reason = starved["summary"]["no_candidate_topics"][str(topic)]
+    reasons = starved["summary"]["no_candidate_topics"]
+    topic = min(int(t) for t, r in reasons.items() if r["code"] == "thin_topic")
+    reason = reasons[str(topic)]
     page = starved["client"].get(f"/topics/{topic}")
     assert page.status_code == 200 and 'id="no-candidate"' in page.text and reason["text"] in page.text
     api = starved["client"].get(f"/api/v1/topics/{topic}").json()["topic"]
