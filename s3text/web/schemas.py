@@ -55,6 +55,8 @@ class CandidateOut(Candidate):
     """The stored candidate record (s3text/candidate_record.py) with its review state."""
 
     evidence: list[EvidenceOut] = Field(default_factory=list)  # type: ignore[assignment]  # with links
+    # Internal organisation ids: the record keeps them for the step, the exports and the API leave them out.
+    actor_ids: list[str] = Field(default_factory=list, exclude=True)
     status: Status
     decided_at: str | None = None
     changed_since_review: bool

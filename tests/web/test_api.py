@@ -132,6 +132,7 @@ def test_candidate_detail(site: Site, accepted: list[str]) -> None:
     c = body["candidate"]
     assert c["status"] == "accepted" and c["explanation"] and c["evidence"]
     assert {"score", "emergence", "specialisation", "density", "mass", "rca"} <= c.keys()
+    assert "actor_ids" not in c, "internal organisation ids stay out of the API, as out of the exports"
     first = c["evidence"][0]
     assert first["title"] and first["date"] and first["actors"] and first["link"]
     assert site.client.get("/api/v1/candidates/0000000000000000").status_code == 404
