@@ -184,11 +184,13 @@ def _reading(embed_rows: list[tuple[str, bool, str]], vectors: dict[str, object]
 
     differ = [n for n, ok, _ in embed_rows if ok and not np.array_equal(vectors[n], ref)]
     noisy = [n for n, ok, _ in topic_rows if ok and not np.array_equal(labels[n], base)]
+    native = [n for n in noisy if TOPIC_VARIANTS[n].get("S3TEXT_KERNELS") == "native"]
+    verdict = (" so on this machine the kernels a CPU offers decide the topics unless they are pinned, as s3text"
+               " pins them (s3text/kernels.py)" if native else
+               " the native kernels gave the same topics as the portable ones on this machine")
     return ("Reading: against the default, embeddings change with " + (", ".join(differ) or "none of the variants")
-            + "; topics on the same vectors change with " + (", ".join(noisy) or "none of the variants")
-            + ". Vectors that differ by less than a reader could ever see can move the seeded UMAP layout, so the"
-            " kernels a CPU offers decide the topics unless they are pinned; s3text pins the kernels every x86-64"
-            " CPU with AVX2 shares (s3text/kernels.py) and run.json records what was in force (`reproducibility`).")
+            + "; topics on the same vectors change with " + (", ".join(noisy) or "none of the variants") + ";"
+            + verdict + ". run.json records the kernels in force (`reproducibility`).")
 
 
 if __name__ == "__main__":

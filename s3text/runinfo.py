@@ -13,7 +13,7 @@ from pathlib import Path
 from s3text.kernels import cpu_field, kernel_mode
 
 PACKAGES = (
-    "s3text", "sentence-transformers", "torch", "bertopic", "umap-learn", "hdbscan", "scikit-learn",
+    "s3text", "sentence-transformers", "torch", "bertopic", "umap-learn", "hdbscan", "numba", "scikit-learn", "scipy",
     "spacy", "spacy-lookups-data", "simplemma", "lingua-language-detector", "duckdb", "pandas", "numpy",
     "prefect",
 )
